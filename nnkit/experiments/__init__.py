@@ -1,0 +1,12 @@
+"""The experiments, by name: each one's parameters, run function, summary and code export."""
+
+from __future__ import annotations
+
+from nnkit.experiments.base import Experiment
+
+
+def registry() -> dict[str, Experiment]:
+    """Imported on demand: the experiments pull in torch."""
+    from nnkit.experiments import activations
+
+    return {e.name: e for e in (activations.EXPERIMENT,)}

@@ -1,0 +1,233 @@
+"""The Activations experiment: f and f', softmax with temperature, and why non-linearity matters.
+
+A small MLP is trained on a 2-D set that no straight line separates, once with the chosen
+activation and once with none; without one, the stacked Linear layers collapse into a single
+linear map and the decision boundary can only be a straight line.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from nnkit.activations import ACTIVATIONS, CURVE_NAMES, Curve, curve, softmax
+from nnkit.datasets.toy2d import TOY2D_NAMES, make_toy2d
+from nnkit.device import pick_device
+from nnkit.experiments.base import Experiment, param
+from nnkit.models import mlp
+from nnkit.train import evaluate, fit
+
+CURVE_POINTS = 201
+GRID = 60  # decision regions are drawn on a GRID x GRID lattice
+
+
+@dataclass(frozen=True)
+class ActivationsParams:
+    functions: tuple = param(("sigmoid", "tanh", "relu"), "multi", choices=CURVE_NAMES, max_len=8)
+    x_min: float = param(-6.0, "float", lo=-20.0, hi=-0.5, step=0.5)
+    x_max: float = param(6.0, "float", lo=0.5, hi=20.0, step=0.5)
+    leaky_slope: float = param(0.1, "float", lo=0.0, hi=0.5, step=0.01)
+    logits: tuple = param((2.0, 1.0, 0.1, -1.0), "floats", lo=-50.0, hi=50.0, min_len=2, max_len=10)
+    temperature: float = param(1.0, "float", lo=0.1, hi=10.0, step=0.1)
+    dataset: str = param("circles", "choice", choices=TOY2D_NAMES)
+    n_points: int = param(300, "int", lo=50, hi=1000, step=50)
+    noise: float = param(0.1, "float", lo=0.0, hi=0.5, step=0.01)
+    activation: str = param("relu", "choice", choices=CURVE_NAMES)
+    hidden_size: int = param(16, "int", lo=2, hi=64, step=1)
+    hidden_layers: int = param(1, "int", lo=1, hi=3, step=1)
+    lr: float = param(0.03, "float", lo=0.0001, hi=1.0, log=True)
+    epochs: int = param(300, "int", lo=10, hi=2000, step=10)
+    seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
+
+
+@dataclass
+class TrainedNet:
+    activation: str
+    outcome: str  # from fit: "completed", "stopped" or "diverged"
+    accuracy: float
+    loss: float
+    history: list  # fit's epoch events
+    region: dict  # {"x0", "x1", "p"}: P(class 1) on a grid over the points
+    hidden: dict | None  # {"u", "v", "label"}: the last hidden layer's view, None without activation
+
+
+def curves(p: ActivationsParams) -> list[Curve]:
+    return [curve(name, p.x_min, p.x_max, CURVE_POINTS, p.leaky_slope) for name in p.functions]
+
+
+def _region(model: nn.Module, x: torch.Tensor) -> dict:
+    lo = x.min(dim=0).values - 0.3
+    hi = x.max(dim=0).values + 0.3
+    g0 = torch.linspace(float(lo[0]), float(hi[0]), GRID, device=x.device)
+    g1 = torch.linspace(float(lo[1]), float(hi[1]), GRID, device=x.device)
+    grid = torch.cartesian_prod(g0, g1)
+    with torch.no_grad():
+        prob = torch.softmax(model(grid), dim=1)[:, 1]
+    grid, prob = grid.cpu().numpy(), prob.cpu().numpy()
+    return {"x0": grid[:, 0], "x1": grid[:, 1], "p": prob}
+
+
+def _hidden_view(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -> dict:
+    """The points as the output layer sees them, in 2-D, with its decision boundary at u = 0.
+
+    u: signed distance to the output layer's boundary (logit of class 1 minus class 0, scaled);
+    v: the main direction of what is left. In this plane the classes are split by a straight line.
+    """
+    with torch.no_grad():
+        h = model[:-1](x).double()
+        out = model[-1]
+        w = (out.weight[1] - out.weight[0]).double()
+        c = float(out.bias[1] - out.bias[0])
+        norm = float(w.norm()) or 1.0
+        u = (h @ w + c) / norm
+        w_hat = w / norm
+        rest = h - torch.outer(h @ w_hat, w_hat)
+        rest = rest - rest.mean(dim=0)
+        _, _, vh = torch.linalg.svd(rest, full_matrices=False)
+        v = rest @ vh[0]
+    return {"u": u.cpu().numpy(), "v": v.cpu().numpy(), "label": y.cpu().numpy()}
+
+
+def train_nonlinearity(p: ActivationsParams, callback: Callable[[dict], None] | None = None) -> dict:
+    """Train the same MLP with p.activation and with none; report progress through `callback`."""
+    x_np, y_np = make_toy2d(p.dataset, p.n_points, p.noise, p.seed)
+    device = pick_device().device
+    x, y = torch.from_numpy(x_np).to(device), torch.from_numpy(y_np).to(device)
+    loss_fn = nn.CrossEntropyLoss()
+    nets = {}
+    for role, activation in (("with", p.activation), ("without", "none")):
+        torch.manual_seed(p.seed)  # both nets start from the same weights
+        model = mlp(2, [p.hidden_size] * p.hidden_layers, 2, activation, p.leaky_slope).to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=p.lr)
+        tag = (lambda e, role=role: callback({**e, "run": role, "epochs": p.epochs})) if callback else None
+        result = fit(model, loss_fn, optimizer, (x, y), epochs=p.epochs, callback=tag)
+        final = evaluate(model, loss_fn, (x, y)) if result.outcome != "diverged" else {"loss": float("nan"), "acc": float("nan")}
+        nets[role] = TrainedNet(activation, result.outcome, final["acc"], final["loss"], result.epochs,
+                                _region(model, x) if result.outcome != "diverged" else None,
+                                _hidden_view(model, x, y) if role == "with" and result.outcome != "diverged" else None)
+        if result.outcome == "stopped":
+            break
+    return {"points": {"x0": x_np[:, 0], "x1": x_np[:, 1], "label": y_np}, "nets": nets}
+
+
+def run(p: ActivationsParams, callback: Callable[[dict], None] | None = None) -> dict:
+    return {"curves": curves(p), "softmax": softmax(list(p.logits), p.temperature),
+            "training": train_nonlinearity(p, callback)}
+
+
+def curve_summary(c: Curve) -> dict:
+    zero = int(np.argmin(np.abs(c.x)))
+    return {"f_at_0": float(c.f[zero]), "df_at_0": float(c.df[zero]),
+            "saturated_share": float(np.mean(np.abs(c.df) < 0.01))}
+
+
+def summary(result: dict) -> dict:
+    nets = result["training"]["nets"]
+    return {
+        "curves": {c.name: curve_summary(c) for c in result["curves"]},
+        "softmax": [float(v) for v in result["softmax"]],
+        "training": {role: {"activation": n.activation, "outcome": n.outcome,
+                            "accuracy": n.accuracy, "loss": n.loss} for role, n in nets.items()},
+    }
+
+
+_EXPORT = '''"""NN Playground - Activations, exported with these settings:
+{settings}
+Needs torch and numpy; matplotlib (optional) saves the curves to activations.png.
+"""
+import numpy as np
+import torch
+from torch import nn
+
+SEED = {seed}
+device = "cuda" if torch.cuda.is_available() else "cpu"
+
+# 1. Activation functions and their derivatives, by autograd
+functions = {{{functions}}}
+x = torch.linspace({x_min!r}, {x_max!r}, {points}, dtype=torch.float64, requires_grad=True)
+curves = {{}}
+for name, f in functions.items():
+    y = f(x)
+    (dy,) = torch.autograd.grad(y.sum(), x)  # f'(x_i), since y_i depends on x_i alone
+    curves[name] = (y.detach().numpy(), dy.numpy())
+    zero = int(torch.argmin(x.detach().abs()))
+    print(f"{{name}}: f(0) = {{y[zero].item():.6f}}, f'(0) = {{dy[zero].item():.6f}}, "
+          f"saturated share = {{(dy.abs() < 0.01).double().mean().item():.6f}}")
+
+# 2. Softmax with temperature: probabilities that sum to 1
+logits = torch.tensor({logits!r}, dtype=torch.float64)
+probs = torch.softmax(logits / {temperature!r}, dim=0)
+print("softmax:", ", ".join(f"{{v:.6f}}" for v in probs.tolist()), "sum =", round(probs.sum().item(), 6))
+
+
+# 3. Why non-linearity: the same MLP with and without an activation
+{make_toy2d}
+
+x_np, y_np = make_toy2d({dataset!r}, {n_points}, {noise!r}, SEED)
+X, Y = torch.from_numpy(x_np).to(device), torch.from_numpy(y_np).to(device)
+
+
+def build(activation):
+    layers, width = [], 2
+    for _ in range({hidden_layers}):
+        layers += [nn.Linear(width, {hidden_size}), activation]
+        width = {hidden_size}
+    layers.append(nn.Linear(width, 2))
+    return nn.Sequential(*layers)
+
+
+for role, activation in [("with", {layer}), ("without", nn.Identity())]:
+    torch.manual_seed(SEED)  # both nets start from the same weights
+    model = build(activation).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr={lr!r})
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range({epochs}):  # full-batch gradient descent
+        model.train()
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), Y)
+        if not torch.isfinite(loss):
+            print(f"{{role}}: diverged at epoch {{epoch}}")
+            break
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        out = model(X)
+        print(f"{{role}} ({{activation}}): accuracy = {{(out.argmax(1) == Y).double().mean().item():.6f}}, "
+              f"loss = {{loss_fn(out, Y).item():.6f}}")
+
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
+if plt is not None:
+    fig, (ax_f, ax_df) = plt.subplots(1, 2, figsize=(10, 4))
+    xs = x.detach().numpy()
+    for name, (f_values, df_values) in curves.items():
+        ax_f.plot(xs, f_values, label=name)
+        ax_df.plot(xs, df_values, label=name)
+    ax_f.set_title("f(x)"), ax_df.set_title("f'(x)"), ax_f.legend()
+    fig.savefig("activations.png")
+    print("saved activations.png")
+'''
+
+
+def export_code(p: ActivationsParams) -> str:
+    settings = "\n".join(f"    {k} = {v!r}" for k, v in asdict(p).items())
+    functions = ", ".join(f'"{n}": {ACTIVATIONS[n].code.format(slope=p.leaky_slope)}' for n in p.functions)
+    return _EXPORT.format(
+        settings=settings, seed=p.seed, functions=functions, x_min=p.x_min, x_max=p.x_max,
+        points=CURVE_POINTS, logits=list(p.logits), temperature=p.temperature,
+        make_toy2d=inspect.getsource(make_toy2d).strip(), dataset=p.dataset, n_points=p.n_points,
+        noise=p.noise, hidden_layers=p.hidden_layers, hidden_size=p.hidden_size,
+        layer=ACTIVATIONS[p.activation].code.format(slope=p.leaky_slope), lr=p.lr, epochs=p.epochs)
+
+
+EXPERIMENT = Experiment("activations", ActivationsParams, run, summary, export_code)

@@ -1,0 +1,134 @@
+"""Experiment parameters as one dataclass: defaults, ranges and help keys in one place.
+
+A parameter is a dataclass field made with `param(...)`. From its `Spec` everything else is
+derived: the page's widgets, the values a URL or the CLI may carry (`coerce`), and the export.
+Help texts live with the other translations; a spec only names its help key.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable
+
+
+def fmt(number: float) -> str:
+    """A bound as a person writes it: 2147483647, not 2.14748e+09; 0.0001, not 1e-04."""
+    return str(int(number)) if float(number).is_integer() else repr(float(number))
+
+
+class ParamError(ValueError):
+    """A parameter value that is unknown, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str  # "int", "float", "choice", "multi", "floats"
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+    log: bool = False  # a float spanning decades (a learning rate): typed, not slid
+    min_len: int = 1  # for "multi" and "floats"
+    max_len: int = 10
+    ui: bool = True  # False: set elsewhere (the seed lives in the shared sidebar)
+
+
+def param(default: Any, kind: str, **spec: Any) -> Any:
+    """A dataclass field carrying its Spec in the metadata."""
+    return field(default=default, metadata={"spec": Spec(kind=kind, **spec)})
+
+
+def specs(params_cls: type) -> dict[str, tuple[Any, Spec]]:
+    """{name: (default, spec)} in declaration order."""
+    return {f.name: (f.default, f.metadata["spec"]) for f in fields(params_cls)}
+
+
+def _number(name: str, spec: Spec, raw: Any) -> float | int:
+    try:
+        if spec.kind == "int":
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError
+            value = int(raw) if not isinstance(raw, str) else int(raw.strip())
+        else:
+            value = float(raw)
+    except (TypeError, ValueError):
+        raise ParamError(f"{name}: {raw!r} is not {'an integer' if spec.kind == 'int' else 'a number'}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParamError(f"{name}: {raw!r} is not a finite number")
+    if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+        raise ParamError(f"{name}: {raw!r} is outside [{fmt(spec.lo)}, {fmt(spec.hi)}]")
+    return value
+
+
+def _items(raw: Any) -> list[str]:
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return [str(part).strip() for part in raw]
+
+
+def coerce(name: str, spec: Spec, raw: Any) -> Any:
+    """Turn `raw` (a string from a URL or the CLI, or a value) into a valid value, or raise."""
+    if spec.kind in ("int", "float"):
+        return _number(name, spec, raw)
+    if spec.kind == "choice":
+        value = str(raw).strip()
+        if value not in spec.choices:
+            raise ParamError(f"{name}: {value!r} is not one of {', '.join(spec.choices)}")
+        return value
+    items = _items(raw)
+    if not spec.min_len <= len(items) <= spec.max_len:
+        raise ParamError(f"{name}: needs {spec.min_len} to {spec.max_len} values, got {len(items)}")
+    if spec.kind == "multi":
+        unknown = [i for i in items if i not in spec.choices]
+        if unknown:
+            raise ParamError(f"{name}: {unknown[0]!r} is not one of {', '.join(spec.choices)}")
+        return tuple(dict.fromkeys(items))  # keep order, drop repeats
+    if spec.kind == "floats":
+        element = Spec("float", lo=spec.lo, hi=spec.hi)
+        return tuple(float(_number(name, element, i)) for i in items)
+    raise ParamError(f"{name}: unknown kind {spec.kind}")
+
+
+def to_text(spec: Spec, value: Any) -> str | list[str]:
+    """The value as a URL or CLI writes it (the inverse of `coerce`)."""
+    if spec.kind == "multi":
+        return list(value)
+    if spec.kind == "floats":
+        return ", ".join(f"{v:g}" for v in value)
+    if spec.kind == "float":
+        return f"{value:g}"
+    return str(value)
+
+
+def parse(params_cls: type, raw: dict[str, Any], *, strict: bool = True) -> tuple[Any, dict[str, str]]:
+    """Build params from raw values. Strict: the first bad or unknown name raises ParamError.
+
+    Lenient (URLs): a bad value falls back to its default and is reported in the returned
+    {name: message} dict, so a mangled link still opens.
+    """
+    table = specs(params_cls)
+    values, errors = {}, {}
+    for name, value in raw.items():
+        if name not in table:
+            if strict:
+                raise ParamError(f"unknown parameter {name!r}; known: {', '.join(table)}")
+            continue
+        try:
+            values[name] = coerce(name, table[name][1], value)
+        except ParamError as err:
+            if strict:
+                raise
+            errors[name] = str(err)
+    return replace(params_cls(), **values), errors
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment: its parameters, its run function, its summary and its code export."""
+
+    name: str
+    params_cls: type
+    run: Callable[..., Any]  # run(params, callback=None) -> result
+    summary: Callable[[Any], dict]  # result -> JSON-ready dict
+    export_code: Callable[[Any], str]  # params -> self-contained PyTorch script

@@ -1,0 +1,126 @@
+"""`fit`: the one training loop of NN Playground.
+
+Every page trains through this loop. Progress leaves through one plain callback that receives
+dict events, keras-style:
+
+    {"event": "step",  "epoch": 0, "step": 12, "loss": 0.41, "lr": 0.01}
+    {"event": "epoch", "epoch": 0, "train_loss": 0.52, "train_acc": 0.81,
+     "val_loss": 0.49, "val_acc": 0.83, "lr": 0.01, "seconds": 0.2}
+
+A listener stops training by raising `StopTraining`; `fit` then returns the partial history.
+A loss that becomes NaN or infinite ends the run with outcome "diverged" instead of an exception.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+Callback = Callable[[dict], None]
+
+
+class StopTraining(Exception):
+    """Raised by a listener to stop `fit` early; the history so far is kept."""
+
+
+@dataclass
+class FitResult:
+    outcome: str  # "completed", "stopped" or "diverged"
+    epochs: list[dict] = field(default_factory=list)  # one "epoch" event per finished epoch
+    step_losses: list[float] = field(default_factory=list)
+
+    @property
+    def final(self) -> dict:
+        return self.epochs[-1] if self.epochs else {}
+
+
+def _is_classification(y: torch.Tensor) -> bool:
+    return not torch.is_floating_point(y)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loss_fn: Callable, data: tuple[torch.Tensor, torch.Tensor],
+             batch_size: int = 4096) -> dict:
+    """Loss (and accuracy for integer targets) of `model` on `data`, in eval mode, no grad."""
+    x, y = data
+    was_training = model.training
+    model.eval()  # dropout off, batch-norm uses running statistics
+    total, correct, n = 0.0, 0, len(x)
+    for i in range(0, n, batch_size):
+        out = model(x[i:i + batch_size])
+        yb = y[i:i + batch_size]
+        total += float(loss_fn(out, yb)) * len(yb)
+        if _is_classification(y):
+            correct += int((out.argmax(dim=1) == yb).sum())
+    model.train(was_training)
+    metrics = {"loss": total / max(n, 1)}
+    if _is_classification(y):
+        metrics["acc"] = correct / max(n, 1)
+    return metrics
+
+
+def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
+        train: tuple[torch.Tensor, torch.Tensor], *, epochs: int, batch_size: int | None = None,
+        val: tuple[torch.Tensor, torch.Tensor] | None = None, callback: Callback | None = None,
+        scheduler=None, generator: torch.Generator | None = None, start_epoch: int = 0) -> FitResult:
+    """Train `model` for `epochs` epochs on tensors `train = (x, y)` already on the device.
+
+    Batches are drawn by index from a `randperm` (shuffled each epoch with `generator`);
+    `batch_size=None` (or >= len(x)) means full-batch gradient descent, in data order.
+    """
+    emit = callback or (lambda event: None)
+    x, y = train
+    n = len(x)
+    full_batch = batch_size is None or batch_size >= n
+    classification = _is_classification(y)
+    result = FitResult(outcome="completed")
+    step = 0
+    try:
+        for epoch in range(start_epoch, start_epoch + epochs):
+            t0 = time.perf_counter()
+            model.train()
+            if full_batch:
+                batches = [None]
+            else:
+                order = torch.randperm(n, generator=generator).to(x.device)
+                batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+            loss_sum, correct = 0.0, 0
+            for idx in batches:
+                xb, yb = (x, y) if idx is None else (x[idx], y[idx])
+                optimizer.zero_grad()
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                loss_value = loss.item()  # a CPU-GPU sync point, needed to report and to check
+                if not math.isfinite(loss_value):
+                    result.outcome = "diverged"
+                    emit({"event": "diverged", "epoch": epoch, "step": step, "loss": loss_value})
+                    return result
+                loss.backward()
+                optimizer.step()
+                lr = optimizer.param_groups[0]["lr"]
+                result.step_losses.append(loss_value)
+                loss_sum += loss_value * len(yb)
+                if classification:
+                    correct += int((out.detach().argmax(dim=1) == yb).sum())
+                emit({"event": "step", "epoch": epoch, "step": step, "loss": loss_value, "lr": lr})
+                step += 1
+            if scheduler is not None:
+                scheduler.step()
+            record = {"event": "epoch", "epoch": epoch, "train_loss": loss_sum / n,
+                      "lr": optimizer.param_groups[0]["lr"]}
+            if classification:
+                record["train_acc"] = correct / n
+            if val is not None:
+                for key, value in evaluate(model, loss_fn, val).items():
+                    record[f"val_{key}"] = value
+            record["seconds"] = time.perf_counter() - t0
+            result.epochs.append(record)
+            emit(record)
+    except StopTraining:
+        result.outcome = "stopped"
+    return result
