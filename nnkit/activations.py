@@ -31,7 +31,7 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
                lambda x, s: torch.tanh(x), lambda s: nn.Tanh(), "nn.Tanh()"),
     Activation("relu", r"\mathrm{ReLU}(x) = \max(0, x)",
                lambda x, s: F.relu(x), lambda s: nn.ReLU(), "nn.ReLU()"),
-    Activation("leaky_relu", r"\mathrm{LeakyReLU}(x) = \max(0, x) + a \cdot \min(0, x)",
+    Activation("leaky_relu", r"\mathrm{LeakyReLU}(x) = \max(x, a x)",
                lambda x, s: F.leaky_relu(x, s), lambda s: nn.LeakyReLU(s), "nn.LeakyReLU({slope})"),
     Activation("elu", r"\mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
                lambda x, s: F.elu(x), lambda s: nn.ELU(), "nn.ELU()"),

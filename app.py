@@ -1,0 +1,26 @@
+"""NN Playground: the router. Page config, navigation over pages/*.py and the shared sidebar.
+
+torch is imported only after the page has been drawn (the device line comes last), so the home
+page reaches the browser before torch has loaded.
+"""
+
+import streamlit as st
+
+from ui import sidebar, urlstate
+from ui.i18n import t
+
+st.set_page_config(page_title="NN Playground", page_icon="🧠", layout="wide")
+
+urlstate.begin_run()
+sidebar.controls()
+
+PAGES = [
+    st.Page("pages/home.py", title=t("nav.home"), icon=":material/home:", url_path="home", default=True),
+    st.Page("pages/activations.py", title=t("nav.activations"), icon=":material/show_chart:",
+            url_path="activations"),
+]
+page = st.navigation(PAGES)
+device_slot = st.sidebar.empty()
+page.run()
+sidebar.device(device_slot)
+urlstate.sync()

@@ -1,0 +1,82 @@
+"""Altair charts shared by the pages. Data arrives as NumPy arrays from nnkit; nothing here trains."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+CLASS_COLORS = alt.Scale(domain=[0, 1], range=["#1f77b4", "#d62728"])
+
+
+def curves(rows: list[dict], y_title: str, zones: list[dict] | None = None, height: int = 300) -> alt.LayerChart:
+    """Overlaid curves with a hover readout; `zones` shades x intervals (saturation) per curve.
+
+    rows: {"x", "y", "function"}; zones: {"start", "end", "function"}.
+    """
+    data = pd.DataFrame(rows)
+    hover = alt.selection_point(fields=["x"], nearest=True, on="pointerover", empty=False)
+    base = alt.Chart(data).encode(x=alt.X("x:Q", title="x"))
+    color = alt.Color("function:N", title=None, scale=alt.Scale(scheme="category10"))
+    lines = base.mark_line().encode(y=alt.Y("y:Q", title=y_title), color=color)
+    rule = base.mark_rule(color="gray").encode(
+        opacity=alt.condition(hover, alt.value(0.6), alt.value(0)),
+        tooltip=[alt.Tooltip("x:Q", format=".2f")] + [alt.Tooltip(f"{name}:Q", format=".4f")
+                                                      for name in dict.fromkeys(data["function"])],
+    ).transform_pivot("function", value="y", groupby=["x"]).add_params(hover)
+    points = lines.mark_point(filled=True).encode(opacity=alt.condition(hover, alt.value(1), alt.value(0)))
+    layers = [lines, points, rule]
+    if zones:
+        shade = alt.Chart(pd.DataFrame(zones)).mark_rect(opacity=0.12).encode(
+            x="start:Q", x2="end:Q", color=alt.Color("function:N", legend=None, scale=alt.Scale(scheme="category10")))
+        layers.insert(0, shade)
+    return alt.layer(*layers).properties(height=height)
+
+
+def bars(labels: list[str], values: list[float], title: str) -> alt.Chart:
+    data = pd.DataFrame({"label": labels, "value": values})
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("label:N", sort=None, title=None),
+        y=alt.Y("value:Q", title=title, scale=alt.Scale(domain=[0, 1])),
+        tooltip=["label", alt.Tooltip("value:Q", format=".4f")],
+    ).properties(height=260)
+
+
+def regions(region: dict, points: dict, title: str, size: int = 320) -> alt.LayerChart:
+    """Decision regions as a heatmap of P(class 1) under the training points."""
+    x0, x1 = np.unique(region["x0"]), np.unique(region["x1"])
+    dx, dy = (x0[1] - x0[0]) / 2, (x1[1] - x1[0]) / 2
+    grid = pd.DataFrame({"a": region["x0"] - dx, "a2": region["x0"] + dx,
+                         "b": region["x1"] - dy, "b2": region["x1"] + dy, "p": region["p"]})
+    heat = alt.Chart(grid).mark_rect(opacity=0.55).encode(
+        x=alt.X("a:Q", title="x₁", scale=alt.Scale(domain=[float(x0[0] - dx), float(x0[-1] + dx)], nice=False)),
+        x2="a2:Q",
+        y=alt.Y("b:Q", title="x₂", scale=alt.Scale(domain=[float(x1[0] - dy), float(x1[-1] + dy)], nice=False)),
+        y2="b2:Q",
+        color=alt.Color("p:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[0, 1]), legend=None),
+    )
+    return alt.layer(heat, scatter(points["x0"], points["x1"], points["label"])).properties(
+        title=title, width=size, height=size)
+
+
+def scatter(u: np.ndarray, v: np.ndarray, label: np.ndarray, x_title: str = "x₁", y_title: str = "x₂") -> alt.Chart:
+    data = pd.DataFrame({"u": u, "v": v, "label": label})
+    return alt.Chart(data).mark_circle(size=28, stroke="white", strokeWidth=0.6, opacity=0.9).encode(
+        x=alt.X("u:Q", title=x_title), y=alt.Y("v:Q", title=y_title),
+        color=alt.Color("label:N", scale=alt.Scale(range=["#1f77b4", "#d62728"]), title=None),
+    )
+
+
+def split_view(hidden: dict, x_title: str, y_title: str, title: str, size: int = 320) -> alt.LayerChart:
+    """Points in a 2-D view with the vertical line u = 0 that separates the classes there."""
+    line = alt.Chart(pd.DataFrame({"u": [0.0]})).mark_rule(strokeDash=[6, 4], color="black").encode(x="u:Q")
+    return alt.layer(scatter(hidden["u"], hidden["v"], hidden["label"], x_title, y_title), line).properties(
+        title=title, width=size, height=size)
+
+
+def history(rows: list[dict], x: str, y: str, color: str, x_title: str, y_title: str) -> alt.Chart:
+    """Training curves, one line per value of `color` (for instance per run)."""
+    return alt.Chart(pd.DataFrame(rows)).mark_line().encode(
+        x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title),
+        color=alt.Color(f"{color}:N", title=None), tooltip=[x, alt.Tooltip(f"{y}:Q", format=".4f"), color],
+    ).properties(height=260)

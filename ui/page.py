@@ -1,0 +1,78 @@
+"""What every page shares around its experiment: the header with URL notices, the share link, the
+"Show the PyTorch code" section and a live progress bar fed by nnkit's callback events."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from ui import params, urlstate
+from ui.i18n import t
+
+
+def _through_router() -> None:
+    """Make sure this page runs inside app.py's navigation, with its sidebar and URL sync.
+
+    Streamlit keeps a legacy mode for apps with a `pages/` folder: until `st.navigation` has run
+    once in the process (a deep link opened first on a fresh server, and every AppTest run) it
+    executes the page file alone. Leave that mode and rerun, so app.py routes the same request.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def header(page: str, params_cls: type | None = None) -> None:
+    """Title and intro of `page`; binds its settings to the URL and reports bad values in it."""
+    _through_router()
+    st.title(t(f"{page}.title"))
+    st.markdown(t(f"{page}.intro"))
+    if params_cls is not None:
+        params.bind_all(params_cls)
+    bad = urlstate.notices()
+    if bad:
+        st.warning(t("url.notice") + "\n\n" + "\n".join(f"- `{message}`" for _, message in bad), icon="⚠️")
+
+
+def share_link() -> None:
+    """The address that reproduces the current settings, in a box with a copy button."""
+    query = urlencode(urlstate.current_query(), doseq=True)
+    base = st.context.url or ""
+    with st.expander(t("share.title"), icon=":material/link:"):
+        st.caption(t("share.help"))
+        st.code(f"{base}?{query}" if query else base or "/", language=None)
+
+
+def code_section(experiment, p) -> None:
+    """The self-contained PyTorch script for the current settings, shown and downloadable."""
+    code = experiment.export_code(p)
+    with st.expander(t("code.title"), icon=":material/code:"):
+        st.caption(t("code.intro"))
+        st.download_button(t("code.download"), code, file_name=f"nn_playground_{experiment.name}.py",
+                           mime="text/x-python", key=f"download_{experiment.name}")
+        st.code(code, language="python", line_numbers=True)
+
+
+class LiveProgress:
+    """An nnkit callback that moves a progress bar, redrawing at most every 0.1 s."""
+
+    def __init__(self, total_epochs: int, text: str):
+        self.total, self.done, self.text = total_epochs, 0, text
+        self.bar = st.progress(0.0, text=text)
+        self.last = 0.0
+
+    def __call__(self, event: dict) -> None:
+        if event["event"] != "epoch":
+            return
+        self.done += 1
+        now = time.perf_counter()
+        if now - self.last > 0.1 or self.done == self.total:
+            self.bar.progress(min(self.done / self.total, 1.0), text=self.text)
+            self.last = now
+
+    def clear(self) -> None:
+        self.bar.empty()

@@ -1,0 +1,90 @@
+"""Widgets derived from an experiment's parameter dataclass, each bound to the URL.
+
+A page calls `bind_all(Params)` once at the top, places `widget(Params, name)` where it wants each
+control, then reads the typed values with `read(Params)`. Labels and help come from the
+translations (`param.<name>` and `param.<name>.help`), choice labels from `choice.<value>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from nnkit.experiments.base import ParamError, Spec, coerce, parse, specs, to_text
+from ui import urlstate
+from ui.i18n import current, has, t
+
+
+def _to_widget(spec: Spec, value: Any) -> Any:
+    """A parameter value in the form its widget holds it."""
+    if spec.kind == "multi":
+        return list(value)
+    if spec.kind == "floats":
+        return to_text(spec, value)
+    return value
+
+
+def bind_all(params_cls: type) -> None:
+    """Seed every widget of `params_cls` from the URL (or its default) and bind it to the URL."""
+    for name, (default, spec) in specs(params_cls).items():
+        if not spec.ui:
+            continue
+
+        def from_url(raw: list[str], name=name, spec=spec) -> Any:
+            value = coerce(name, spec, raw if spec.kind == "multi" else raw[-1])
+            return _to_widget(spec, value)
+
+        urlstate.bind(name, _to_widget(spec, default), from_url, lambda v, spec=spec: _to_url(spec, v))
+
+
+def _to_url(spec: Spec, value: Any) -> str | list[str]:
+    """A widget's value as the URL carries it (a list repeats the parameter)."""
+    if spec.kind == "multi":
+        return list(value)
+    if spec.kind == "floats":
+        return str(value)  # the text as typed; a bad one is reported when the link is opened
+    return to_text(spec, value)
+
+
+def choice_label(value: str, lang: str | None = None) -> str:
+    return t(f"choice.{value}", lang=lang) if has(f"choice.{value}") else value
+
+
+def widget(params_cls: type, name: str, container=None) -> None:
+    """Draw the widget for one parameter, keyed and labelled by its name."""
+    box = container or st
+    _, spec = specs(params_cls)[name]
+    common = {"label": t(f"param.{name}"), "help": t(f"param.{name}.help"), "key": name}
+    lang = current()  # fixed now: a format_func may be called outside this run
+
+    def label(value: str) -> str:
+        return choice_label(value, lang)
+
+    if spec.kind == "choice":
+        box.selectbox(options=spec.choices, format_func=label, **common)
+    elif spec.kind == "multi":
+        box.multiselect(options=spec.choices, format_func=label, max_selections=spec.max_len, **common)
+    elif spec.kind == "floats":
+        box.text_input(**common)
+        try:
+            coerce(name, spec, st.session_state[name])
+        except ParamError as err:
+            box.error(t("params.invalid", error=str(err)))
+    elif spec.log:
+        box.number_input(min_value=float(spec.lo), max_value=float(spec.hi), step=float(spec.lo) * 10,
+                         format="%.4f", **common)
+    elif spec.kind == "int":
+        box.slider(min_value=int(spec.lo), max_value=int(spec.hi), step=int(spec.step or 1), **common)
+    else:
+        box.slider(min_value=float(spec.lo), max_value=float(spec.hi), step=float(spec.step), **common)
+
+
+def read(params_cls: type) -> Any:
+    """The typed parameters from the widgets (and the shared seed); a bad value gives its default."""
+    raw = {name: st.session_state[name] for name, (_, spec) in specs(params_cls).items()
+           if spec.ui and name in st.session_state}
+    if "seed" in specs(params_cls):
+        raw["seed"] = st.session_state.get("seed", 0)
+    params, _ = parse(params_cls, raw, strict=False)
+    return params

@@ -1,0 +1,60 @@
+"""Settings bound to the address bar, so that copying the URL shares the exact experiment.
+
+Each bound setting is a widget key. On the first run that shows it, its value is read from the
+URL (or its default); a value that does not parse or is out of range falls back to the default
+and leaves a notice for the page to show. At the end of every run `sync` writes each value that
+differs from its default back into the URL. Doing this ourselves (rather than relying on
+`bind="query-params"` alone) lets a bad link say what was wrong instead of being silently clamped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+_BOUND = "_url_bound"  # {key: (default, to_url)} for the widgets bound during this run
+_NOTICES = "_url_notices"  # [(key, message)] for bad values met in the URL during this run
+
+
+def begin_run() -> None:
+    """Forget the previous run's bindings (app.py calls this first)."""
+    st.session_state[_BOUND] = {}
+    st.session_state[_NOTICES] = []
+
+
+def bind(key: str, default: Any, from_url: Callable[[list[str]], Any],
+         to_url: Callable[[Any], str | list[str]]) -> None:
+    """Seed st.session_state[key] from the URL if the widget is new, and bind it to the URL."""
+    if key not in st.session_state:
+        raw = st.query_params.get_all(key)
+        value = default
+        if raw:
+            try:
+                value = from_url(raw)
+            except ValueError as err:
+                st.session_state[_NOTICES].append((key, str(err)))
+        st.session_state[key] = value
+    st.session_state[_BOUND][key] = (default, to_url)
+
+
+def notices() -> list[tuple[str, str]]:
+    return list(st.session_state.get(_NOTICES, []))
+
+
+def current_query() -> dict[str, str | list[str]]:
+    """The query parameters that describe the current settings (defaults left out)."""
+    query = {}
+    for key, (default, to_url) in st.session_state.get(_BOUND, {}).items():
+        value = st.session_state.get(key, default)
+        if value != default:
+            query[key] = to_url(value)
+    return query
+
+
+def sync() -> None:
+    """Write the bound settings into the URL (app.py calls this last)."""
+    query = current_query()
+    wanted = {k: v if isinstance(v, list) else [v] for k, v in query.items()}
+    if {k: st.query_params.get_all(k) for k in st.query_params} != wanted:
+        st.query_params.from_dict(query)
