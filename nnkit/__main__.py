@@ -24,7 +24,7 @@ def _fail(message: str) -> int:
 
 
 def _list(registry) -> int:
-    from nnkit.experiments.base import fmt, specs
+    from nnkit.experiments.base import bounds, specs
 
     for name, exp in registry.items():
         print(name)
@@ -32,9 +32,9 @@ def _list(registry) -> int:
             if spec.kind in ("choice", "multi"):
                 allowed = "{" + ", ".join(spec.choices) + "}"
             elif spec.kind == "floats":
-                allowed = f"{spec.min_len}-{spec.max_len} numbers in [{fmt(spec.lo)}, {fmt(spec.hi)}]"
+                allowed = f"{spec.min_len}-{spec.max_len} numbers in {bounds(spec)}"
             else:
-                allowed = f"[{fmt(spec.lo)}, {fmt(spec.hi)}]"
+                allowed = bounds(spec)
             shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
             print(f"  {pname:<14} {spec.kind:<7} default={shown:<20} {allowed}")
     return 0

@@ -37,6 +37,7 @@ COMMANDS = {
 @pytest.fixture(scope="module")
 def results() -> dict[str, subprocess.CompletedProcess]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NNKIT_DEVICE")}
+    env["OMP_NUM_THREADS"] = "1"  # eight processes share the CPUs; tiny tensors need no threads
     procs = {name: subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, text=True,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for name, args in COMMANDS.items()}

@@ -1,7 +1,8 @@
 """Settings bound to the address bar, so that copying the URL shares the exact experiment.
 
 Each bound setting is a widget key. On the first run that shows it, its value is read from the
-URL (or its default); a value that does not parse or is out of range falls back to the default
+URL (or its default; when the visitor comes back to a page in the same session, the value they
+left there); a value that does not parse or is out of range falls back to the default
 and leaves a notice for the page to show. At the end of every run `sync` writes each value that
 differs from its default back into the URL. Doing this ourselves (rather than relying on
 `bind="query-params"` alone) lets a bad link say what was wrong instead of being silently clamped.
@@ -15,6 +16,7 @@ import streamlit as st
 
 _BOUND = "_url_bound"  # {key: (default, to_url)} for the widgets bound during this run
 _NOTICES = "_url_notices"  # [(key, message)] for bad values met in the URL during this run
+_KEPT = "_url_kept"  # {key: last value}: survives page switches, which drop widgets and the query
 
 
 def begin_run() -> None:
@@ -26,15 +28,17 @@ def begin_run() -> None:
 def bind(key: str, default: Any, from_url: Callable[[list[str]], Any],
          to_url: Callable[[Any], str | list[str]]) -> None:
     """Seed st.session_state[key] from the URL if the widget is new, and bind it to the URL."""
+    kept = st.session_state.setdefault(_KEPT, {})
     if key not in st.session_state:
         raw = st.query_params.get_all(key)
-        value = default
-        if raw:
+        value = kept.get(key, default)
+        if raw and key not in kept:
             try:
                 value = from_url(raw)
             except ValueError as err:
                 st.session_state[_NOTICES].append((key, str(err)))
         st.session_state[key] = value
+    kept[key] = st.session_state[key]
     st.session_state[_BOUND][key] = (default, to_url)
 
 

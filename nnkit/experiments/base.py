@@ -13,8 +13,18 @@ from typing import Any, Callable
 
 
 def fmt(number: float) -> str:
-    """A bound as a person writes it: 2147483647, not 2.14748e+09; 0.0001, not 1e-04."""
-    return str(int(number)) if float(number).is_integer() else repr(float(number))
+    """A number as a person writes it, exactly: 2147483647, not 2.14748e+09; 0.0001, not 1e-04.
+
+    `repr` of a float is the shortest text that reads back to the same float, so fmt round-trips.
+    """
+    return str(int(number)) if float(number).is_integer() and abs(number) < 1e16 else repr(float(number))
+
+
+def bounds(spec: "Spec") -> str:
+    """The allowed range as text; an open end is an infinity."""
+    low = "-inf" if spec.lo is None else fmt(spec.lo)
+    high = "inf" if spec.hi is None else fmt(spec.hi)
+    return f"[{low}, {high}]"
 
 
 class ParamError(ValueError):
@@ -57,7 +67,7 @@ def _number(name: str, spec: Spec, raw: Any) -> float | int:
     if isinstance(value, float) and not math.isfinite(value):
         raise ParamError(f"{name}: {raw!r} is not a finite number")
     if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
-        raise ParamError(f"{name}: {raw!r} is outside [{fmt(spec.lo)}, {fmt(spec.hi)}]")
+        raise ParamError(f"{name}: {raw!r} is outside {bounds(spec)}")
     return value
 
 
@@ -95,9 +105,9 @@ def to_text(spec: Spec, value: Any) -> str | list[str]:
     if spec.kind == "multi":
         return list(value)
     if spec.kind == "floats":
-        return ", ".join(f"{v:g}" for v in value)
+        return ", ".join(fmt(v) for v in value)
     if spec.kind == "float":
-        return f"{value:g}"
+        return fmt(value)
     return str(value)
 
 

@@ -60,7 +60,6 @@ STRINGS = {
     "choice.gelu": "GELU",
     "choice.silu": "SiLU",
     "choice.softplus": "Softplus",
-    "choice.none": "None",
     "choice.circles": "Circles",
     "choice.xor": "XOR",
     "choice.moons": "Moons",

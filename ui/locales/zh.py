@@ -60,7 +60,6 @@ STRINGS = {
     "choice.gelu": "GELU",
     "choice.silu": "SiLU",
     "choice.softplus": "Softplus",
-    "choice.none": "无",
     "choice.circles": "同心圆",
     "choice.xor": "异或 (XOR)",
     "choice.moons": "双月形",

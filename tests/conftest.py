@@ -1,0 +1,45 @@
+"""Shared test helpers: open a page of the app under Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["home", "activations"]
+
+
+def open_page(page: str = "home", lang: str = "en", query: dict | None = None, timeout: int = 120) -> AppTest:
+    """The app as a fresh visitor sees `page`, with `lang` and `query` in the address bar."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    # The sidebar's settings are read on the visitor's first run; the page's own after the switch,
+    # since a page switch clears the query string (as it does in a browser).
+    at.query_params.update({"lang": lang, **{k: v for k, v in (query or {}).items() if k in ("lang", "seed")}})
+    at.run()
+    if page != "home":
+        at.switch_page(f"pages/{page}.py")
+        at.query_params.update({k: v for k, v in (query or {}).items() if k not in ("lang", "seed")})
+        at.run()
+    return at
+
+
+@pytest.fixture(autouse=True)
+def _navigation_mode(monkeypatch):
+    """Run every AppTest run through app.py's st.navigation, as a served app does.
+
+    AppTest forgets before each run that st.navigation is in use, and with a `pages/` folder it
+    then runs a switched-to page file alone (Streamlit's legacy mode), without app.py's sidebar.
+    The app leaves that mode by itself (ui.page._through_router), but only through a rerun that
+    loses the sidebar's widget state in AppTest; a served app meets the mode once per process,
+    on a fresh session with no state to lose.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

@@ -1,0 +1,155 @@
+"""Every page under AppTest: both languages, garbage links, URL binding, extreme settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import PAGES, open_page
+from nnkit.experiments.activations import ActivationsParams
+from nnkit.experiments.base import specs
+from ui.locales import en, zh
+
+TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数")}
+
+
+def charts(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_renders_in_both_languages(page, lang):
+    at = open_page(page, lang)
+    assert not at.exception, at.exception
+    assert at.title[0].value == TITLES[page][lang == "zh"]
+    assert at.sidebar.radio(key="lang").value == lang
+    # The sidebar says which device trains, in the chosen language.
+    captions = [c.value for c in at.sidebar.caption]
+    assert any(c.startswith(("Device in use", "当前设备")) and "cpu" in c for c in captions), captions
+
+
+def test_home_links_only_pages_that_exist():
+    at = open_page("home")
+    links = sorted(el.proto.page for el in at.get("page_link"))
+    assert links == sorted(p for p in PAGES if p != "home")
+
+
+GARBAGE = {"seed": "-5", "lr": "banana", "x_min": "-100", "functions": ["relu", "bogus"],
+           "dataset": "mars", "logits": "a,b", "temperature": "nan", "n_points": "7.5", "epochs": "1e9",
+           "hidden_layers": "", "unknown_thing": "1"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_garbage_link_opens_with_defaults_and_a_notice(page, lang):
+    at = open_page(page, lang, GARBAGE)
+    assert not at.exception, at.exception
+    notice = at.warning[0].value
+    assert at.title[0].value == TITLES[page][lang == "zh"]
+    if page == "home":  # (open_page reads the sidebar's settings on the first run, on home)
+        assert "`seed:" in notice
+    else:
+        for name in ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"]:
+            assert f"`{name}:" in notice, name
+        defaults = ActivationsParams()
+        assert at.number_input(key="lr").value == defaults.lr
+        assert at.slider(key="x_min").value == defaults.x_min
+        assert at.selectbox(key="dataset").value == defaults.dataset
+        assert at.text_input(key="logits").value == "2, 1, 0.1, -1"
+        assert at.multiselect(key="functions").value == list(defaults.functions)
+    assert at.sidebar.number_input(key="seed").value == 0
+    # the bad values are gone from the address bar
+    assert "lr" not in at.query_params and "seed" not in at.query_params
+
+
+def test_bad_language_in_link_falls_back_to_english():
+    at = open_page("home", "klingon")
+    assert not at.exception
+    assert at.title[0].value == "NN Playground"
+    assert "lang" in at.warning[0].value
+
+
+def test_link_restores_settings_and_changes_update_the_link():
+    at = open_page("activations", "zh", {"temperature": "3", "functions": ["gelu", "elu"], "dataset": "moons",
+                                         "seed": "7"})
+    assert not at.exception
+    assert at.slider(key="temperature").value == 3.0
+    assert at.multiselect(key="functions").value == ["gelu", "elu"]
+    assert at.selectbox(key="dataset").value == "moons"
+    assert at.sidebar.number_input(key="seed").value == 7
+    assert not at.warning
+    at.slider(key="noise").set_value(0.2).run()
+    assert at.query_params["noise"] == "0.2"
+    assert at.query_params["dataset"] == "moons" and at.query_params["lang"] == "zh"
+    # back to a default: the parameter leaves the link
+    at.selectbox(key="dataset").set_value("circles").run()
+    assert "dataset" not in at.query_params
+    # the share box shows the same query string
+    share = [c.value for c in at.code if "noise=0.2" in c.value]
+    assert share, [c.value for c in at.code][:2]
+
+
+def test_language_switch_keeps_the_experiment():
+    at = open_page("activations", "en", {"dataset": "xor"})
+    before = [m.value for m in at.metric]
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "激活函数"
+    assert at.selectbox(key="dataset").value == "xor"
+    assert [m.value for m in at.metric] == before
+    assert at.query_params["lang"] == "zh" and at.query_params["dataset"] == "xor"
+
+
+def test_activations_page_draws_every_part():
+    at = open_page("activations")
+    specs_ = charts(at)
+    # f, f', softmax bars, two decision-region maps, the loss curves, the hidden view
+    assert len(specs_) == 7, len(specs_)
+    assert len(at.get("latex")) if at.get("latex") else True
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sum of the probabilities"] == "1.000000"
+    accuracies = [m.value for m in at.metric if m.label == "Training accuracy"]
+    with_act, without = (float(v.rstrip("%")) for v in accuracies)
+    assert with_act >= 97.0 and without < 70.0, accuracies
+    assert any("torch.manual_seed(SEED)" in c.value for c in at.code)
+    assert at.get("download_button")
+
+
+def test_softmax_follows_logits_and_temperature():
+    at = open_page("activations", query={"logits": "1, 1, 1, 1"})
+    assert {m.label: m.value for m in at.metric}["Sum of the probabilities"] == "1.000000"
+    bars = next(s for s in charts(at) if s.get("mark", {}).get("type") == "bar" or s.get("mark") == "bar")
+    assert bars
+
+
+def test_invalid_logits_typed_show_an_error_and_keep_working():
+    at = open_page("activations")
+    at.text_input(key="logits").input("1, two, 3").run()
+    assert not at.exception
+    assert any("logits" in e.value for e in at.error)
+    assert {m.label: m.value for m in at.metric}["Sum of the probabilities"] == "1.000000"
+
+
+def test_no_function_selected_says_so():
+    at = open_page("activations")
+    at.multiselect(key="functions").set_value([]).run()
+    assert not at.exception
+    assert any(i.value == en.STRINGS["act.pick_one"] for i in at.info)
+
+
+@pytest.mark.parametrize("end", ["lo", "hi"])
+def test_every_slider_at_its_ends(end):
+    query = {}
+    for name, (_, spec) in specs(ActivationsParams).items():
+        if spec.kind in ("int", "float") and spec.ui:
+            value = spec.lo if end == "lo" else spec.hi
+            query[name] = str(int(value) if spec.kind == "int" else value)
+    if end == "hi":  # the largest net for the most epochs is slow on CI's 2 cores: keep a long run, smaller net
+        query["hidden_size"] = "16"
+    at = open_page("activations", "zh", query, timeout=300)
+    assert not at.exception, at.exception
+    assert not at.warning, at.warning[0].value
+    assert len(charts(at)) >= 5
+    assert zh.STRINGS["act.sum"] in [m.label for m in at.metric]

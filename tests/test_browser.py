@@ -1,0 +1,152 @@
+"""Real browser: `streamlit run app.py` on a free loopback port, every page in headless Chromium.
+
+Needs Debian's `chromium` and the `playwright` package (never `playwright install`). Without
+chromium these tests skip with a hint, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _need(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser test cannot run under CI: {reason}")
+    pytest.skip(f"{reason}; to enable: sudo apt-get install chromium (Debian/Ubuntu) and make test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError("streamlit did not answer its health check")
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        _need("chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need("the playwright package is not installed")
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as err:  # noqa: BLE001 - any launch failure means the same to the user
+            _need(f"chromium did not start ({err})")
+        yield b
+        b.close()
+
+
+def settle(page, timeout: float = 90_000) -> None:
+    """Wait as Streamlit's own browser tests do: connected, script finished, no skeleton left."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout)
+    page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_function('!document.querySelector(\'[data-testid="stSkeleton"]\')', timeout=timeout)
+
+
+def no_exception(page) -> None:
+    boxes = page.locator('[data-testid="stException"]')
+    assert boxes.count() == 0, boxes.first.inner_text()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 4000})
+    yield context.new_page()
+    context.close()
+
+
+def test_home_then_activations_in_both_languages(server, page):
+    page.goto(server)
+    settle(page)
+    assert page.get_by_role("heading", name="NN Playground").is_visible()
+    no_exception(page)
+    shot(page, "home-en")
+
+    page.get_by_role("link", name="Activations").first.click()
+    settle(page)
+    page.get_by_role("heading", name="Activation functions").wait_for()
+    no_exception(page)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(6).wait_for(timeout=60_000)
+    assert charts.count() == 7
+    for i in range(charts.count()):  # each chart drew something (Vega renders to canvas or svg)
+        assert charts.nth(i).locator("canvas, svg").count() > 0
+    shot(page, "activations-en")
+
+    page.get_by_text("中文").click()
+    settle(page)
+    page.get_by_role("heading", name="激活函数").wait_for()
+    no_exception(page)
+    assert "lang=zh" in page.url
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 7
+    shot(page, "activations-zh")
+
+
+def test_a_shared_link_restores_the_experiment(server, page):
+    page.goto(f"{server}/activations?lang=zh&dataset=moons&temperature=2&lr=banana")
+    settle(page)
+    page.get_by_role("heading", name="激活函数").wait_for()
+    no_exception(page)
+    assert page.get_by_text("lr: 'banana' is not a number").is_visible()
+    assert "dataset=moons" in page.url and "temperature=2" in page.url and "banana" not in page.url
+    page.goto(f"{server}/home?lang=zh")
+    settle(page)
+    assert page.get_by_role("heading", name="神经网络游乐场").is_visible()
+    no_exception(page)
+    shot(page, "home-zh")

@@ -1,0 +1,66 @@
+"""The "Show the PyTorch code" script runs on its own and prints the numbers the app shows."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import open_page
+from nnkit.experiments.activations import ActivationsParams, export_code, run, summary
+from nnkit.experiments.base import parse
+
+SETTINGS = [
+    {},
+    {"dataset": "moons", "activation": "tanh", "hidden_layers": "2", "hidden_size": "8", "epochs": "150",
+     "functions": ["leaky_relu", "gelu"], "leaky_slope": "0.2", "logits": "3, -1, 0.5", "temperature": "0.5"},
+]
+
+
+def run_script(code: str, tmp_path) -> str:
+    script = tmp_path / "exported.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def parse_output(out: str) -> dict:
+    found = {"curves": {}, "training": {}}
+    for name, f0, df0, share in re.findall(r"^(\w+): f\(0\) = (\S+), f'\(0\) = (\S+), saturated share = (\S+)$", out, re.M):
+        found["curves"][name] = (float(f0), float(df0), float(share))
+    found["softmax"] = [float(v) for v in re.search(r"^softmax: (.*) sum =", out, re.M).group(1).split(", ")]
+    for role, acc, loss in re.findall(r"^(with|without) \(.*\): accuracy = (\S+), loss = (\S+)$", out, re.M):
+        found["training"][role] = (float(acc), float(loss))
+    return found
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=["defaults", "moons-tanh"])
+def test_export_reproduces_nnkit_to_six_decimals(settings, tmp_path):
+    params, _ = parse(ActivationsParams, settings)
+    expected = summary(run(params))
+    got = parse_output(run_script(export_code(params), tmp_path))
+    assert set(got["curves"]) == set(params.functions)
+    for name, (f0, df0, share) in got["curves"].items():
+        want = expected["curves"][name]
+        assert (f0, df0, share) == pytest.approx((want["f_at_0"], want["df_at_0"], want["saturated_share"]), abs=1e-6)
+    assert got["softmax"] == pytest.approx(expected["softmax"], abs=1e-6)
+    for role in ("with", "without"):
+        acc, loss = got["training"][role]
+        assert acc == pytest.approx(expected["training"][role]["accuracy"], abs=1e-6)
+        assert loss == pytest.approx(expected["training"][role]["loss"], abs=1e-6)
+
+
+def test_script_from_the_page_prints_what_the_page_shows(tmp_path):
+    at = open_page("activations", "en", SETTINGS[1])
+    code = next(c.value for c in at.code if "torch.manual_seed(SEED)" in c.value)
+    got = parse_output(run_script(code, tmp_path))
+    shown = [m.value for m in at.metric]  # sum, then accuracy and loss of each net
+    accuracy_with, loss_with, accuracy_without, loss_without = shown[1:]
+    assert f"{got['training']['with'][0]:.1%}" == accuracy_with
+    assert f"{got['training']['with'][1]:.4f}" == loss_with
+    assert f"{got['training']['without'][0]:.1%}" == accuracy_without
+    assert f"{got['training']['without'][1]:.4f}" == loss_without
+    assert f"{sum(got['softmax']):.6f}" == shown[0]

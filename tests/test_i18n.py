@@ -1,0 +1,78 @@
+"""Every text a learner reads exists in English and Chinese; code asks only for keys that exist."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from nnkit.activations import CURVE_NAMES
+from nnkit.experiments import registry
+from nnkit.experiments.base import specs
+from ui.locales import en, zh
+
+ROOT = Path(__file__).resolve().parents[1]
+LANGS = {"en": en.STRINGS, "zh": zh.STRINGS}
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_same_keys_in_both_languages():
+    missing_zh = sorted(set(en.STRINGS) - set(zh.STRINGS))
+    missing_en = sorted(set(zh.STRINGS) - set(en.STRINGS))
+    assert not missing_zh and not missing_en, f"missing in zh: {missing_zh}; missing in en: {missing_en}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_empty_text(lang):
+    assert [k for k, v in LANGS[lang].items() if not v.strip()] == []
+
+
+def test_placeholders_agree():
+    def fields(text):
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    assert {k: fields(v) for k, v in en.STRINGS.items() if fields(v) != fields(zh.STRINGS[k])} == {}
+
+
+def test_chinese_texts_are_translated():
+    """Names (ReLU, XOR...) may stay as they are; sentences must be in Chinese."""
+    untranslated = [k for k, v in zh.STRINGS.items() if len(v) > 25 and not HAN.search(v)]
+    assert untranslated == []
+
+
+def _keys_in_code() -> set[str]:
+    keys = set()
+    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
+        keys |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", path.read_text(encoding="utf-8")))
+    return keys
+
+
+def _keys_built_at_run_time() -> set[str]:
+    """Keys the code builds with f-strings: derived from the experiments and the page list."""
+    keys = set()
+    for experiment in registry().values():
+        for name, (_, spec) in specs(experiment.params_cls).items():
+            if spec.ui:
+                keys |= {f"param.{name}", f"param.{name}.help"}
+            keys |= {f"choice.{c}" for c in spec.choices}
+    keys |= {f"act.explain.{name}" for name in CURVE_NAMES}
+    keys |= {"act.with", "act.without"}
+    prefix = {"home": "home", "activations": "act"}  # the text prefix each page passes to header()
+    for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
+        keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
+        if page != "home":
+            keys.add(f"home.{page}")
+    return keys
+
+
+def test_every_key_the_code_asks_for_exists():
+    wanted = _keys_in_code() | _keys_built_at_run_time()
+    assert len(wanted) > 50  # the scan found the code's keys
+    assert sorted(wanted - set(en.STRINGS)) == []
+
+
+def test_no_unused_keys():
+    used = _keys_in_code() | _keys_built_at_run_time()
+    assert sorted(set(en.STRINGS) - used) == []
