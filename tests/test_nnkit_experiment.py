@@ -114,10 +114,11 @@ def test_coerce_multi():
     assert coerce("functions", s, ("softplus",)) == ("softplus",)
     with pytest.raises(ParamError, match=r"functions: 'swish' is not one of sigmoid"):
         coerce("functions", s, "relu,swish")
-    with pytest.raises(ParamError, match=r"functions: needs 1 to 8 values, got 0"):
-        coerce("functions", s, "")
-    with pytest.raises(ParamError, match=r"functions: needs 1 to 8 values, got 0"):
-        coerce("functions", s, [])
+    # no function at all is a valid choice (the page then asks for one)
+    assert coerce("functions", s, "") == ()
+    assert coerce("functions", s, []) == ()
+    with pytest.raises(ParamError, match=r"functions: needs 0 to 8 values, got 9"):
+        coerce("functions", s, ["relu"] * 9)
     with pytest.raises(ParamError, match="is not one of"):
         coerce("functions", s, "none")  # "none" has no curve
 

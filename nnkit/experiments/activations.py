@@ -28,7 +28,7 @@ GRID = 60  # decision regions are drawn on a GRID x GRID lattice
 
 @dataclass(frozen=True)
 class ActivationsParams:
-    functions: tuple = param(("sigmoid", "tanh", "relu"), "multi", choices=CURVE_NAMES, max_len=8)
+    functions: tuple = param(("sigmoid", "tanh", "relu"), "multi", choices=CURVE_NAMES, min_len=0, max_len=8)
     x_min: float = param(-6.0, "float", lo=-20.0, hi=-0.5, step=0.5)
     x_max: float = param(6.0, "float", lo=0.5, hi=20.0, step=0.5)
     leaky_slope: float = param(0.1, "float", lo=0.0, hi=0.5, step=0.01)
