@@ -32,9 +32,9 @@ else:
         zones += [{"start": a, "end": b, "function": name} for a, b in c.saturated]
     col_f, col_df = st.columns(2)
     col_f.subheader(t("act.f"))
-    col_f.altair_chart(charts.curves(f_rows, "f(x)"), width="stretch")
+    col_f.vega_lite_chart(spec=charts.curves(f_rows, "f(x)"), width="stretch")
     col_df.subheader(t("act.df"))
-    col_df.altair_chart(charts.curves(df_rows, "f'(x)", zones), width="stretch")
+    col_df.vega_lite_chart(spec=charts.curves(df_rows, "f'(x)", zones), width="stretch")
     col_df.caption(t("act.saturation", threshold=SATURATION_THRESHOLD))
     for start in range(0, len(p.functions), 4):
         for col, name in zip(st.columns(4), p.functions[start:start + 4]):
@@ -51,7 +51,7 @@ widget(P, "logits", left)
 widget(P, "temperature", left)
 probs = softmax(list(p.logits), p.temperature)
 labels = [f"z{i + 1} = {z:g}" for i, z in enumerate(p.logits)]
-right.altair_chart(charts.bars(labels, [float(v) for v in probs], t("act.probability")), width="stretch")
+right.vega_lite_chart(spec=charts.bars(labels, [float(v) for v in probs], t("act.probability")), width="stretch")
 left.metric(t("act.sum"), f"{probs.sum():.6f}")
 left.caption(t("act.temperature.explain"))
 
@@ -78,20 +78,20 @@ for col, role in zip(columns, ["with", "without"]):
         col.subheader(title)
         col.error(t("act.diverged"))
         continue
-    col.altair_chart(charts.regions(net.region, trained["points"], title), width="content")
+    col.vega_lite_chart(spec=charts.regions(net.region, trained["points"], title), width="content")
     a, b = col.columns(2)
     a.metric(t("act.accuracy"), f"{net.accuracy:.1%}")
     b.metric(t("act.loss"), f"{net.loss:.4f}")
 
 history = [{"epoch": e["epoch"] + 1, "loss": e["train_loss"], "run": t(f"act.{role}", activation=choice_label(p.activation))}
            for role, net in trained["nets"].items() for e in net.history]
-st.altair_chart(charts.history(history, "epoch", "loss", "run", t("act.epoch"), t("act.loss")), width="stretch")
+st.vega_lite_chart(spec=charts.history(history, "epoch", "loss", "run", t("act.epoch"), t("act.loss")), width="stretch")
 
 hidden = trained["nets"]["with"].hidden
 if hidden is not None:
     st.subheader(t("act.hidden"))
     left, right = st.columns([1, 1])
-    left.altair_chart(charts.split_view(hidden, t("act.hidden.u"), t("act.hidden.v"), t("act.hidden.chart")),
+    left.vega_lite_chart(spec=charts.split_view(hidden, t("act.hidden.u"), t("act.hidden.v"), t("act.hidden.chart")),
                       width="content")
     right.markdown(t("act.hidden.explain"))
 st.markdown(t("act.why.takeaway"))

@@ -1,15 +1,21 @@
-"""Altair charts shared by the pages. Data arrives as NumPy arrays from nnkit; nothing here trains."""
+"""Charts shared by the pages, built with Altair. Data arrives as NumPy arrays from nnkit.
+
+Each function returns a Vega-Lite spec (a dict) for `st.vega_lite_chart(spec=...)`, cached: building
+and validating an Altair chart costs 15-70 ms, most of a warm rerun, while the spec only changes
+when its data does.
+"""
 
 from __future__ import annotations
 
 import altair as alt
 import numpy as np
 import pandas as pd
+import streamlit as st
 
-CLASS_COLORS = alt.Scale(domain=[0, 1], range=["#1f77b4", "#d62728"])
+cached = st.cache_data(show_spinner=False, max_entries=512)
 
-
-def curves(rows: list[dict], y_title: str, zones: list[dict] | None = None, height: int = 300) -> alt.LayerChart:
+@cached
+def curves(rows: list[dict], y_title: str, zones: list[dict] | None = None, height: int = 300) -> dict:
     """Overlaid curves with a hover readout; `zones` shades x intervals (saturation) per curve.
 
     rows: {"x", "y", "function"}; zones: {"start", "end", "function"}.
@@ -30,19 +36,21 @@ def curves(rows: list[dict], y_title: str, zones: list[dict] | None = None, heig
         shade = alt.Chart(pd.DataFrame(zones)).mark_rect(opacity=0.12).encode(
             x="start:Q", x2="end:Q", color=alt.Color("function:N", legend=None, scale=alt.Scale(scheme="category10")))
         layers.insert(0, shade)
-    return alt.layer(*layers).properties(height=height)
+    return alt.layer(*layers).properties(height=height).to_dict()
 
 
-def bars(labels: list[str], values: list[float], title: str) -> alt.Chart:
+@cached
+def bars(labels: list[str], values: list[float], title: str) -> dict:
     data = pd.DataFrame({"label": labels, "value": values})
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("label:N", sort=None, title=None),
         y=alt.Y("value:Q", title=title, scale=alt.Scale(domain=[0, 1])),
         tooltip=["label", alt.Tooltip("value:Q", format=".4f")],
-    ).properties(height=260)
+    ).properties(height=260).to_dict()
 
 
-def regions(region: dict, points: dict, title: str, size: int = 320) -> alt.LayerChart:
+@cached
+def regions(region: dict, points: dict, title: str, size: int = 320) -> dict:
     """Decision regions as a heatmap of P(class 1) under the training points."""
     x0, x1 = np.unique(region["x0"]), np.unique(region["x1"])
     dx, dy = (x0[1] - x0[0]) / 2, (x1[1] - x1[0]) / 2
@@ -55,11 +63,11 @@ def regions(region: dict, points: dict, title: str, size: int = 320) -> alt.Laye
         y2="b2:Q",
         color=alt.Color("p:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[0, 1]), legend=None),
     )
-    return alt.layer(heat, scatter(points["x0"], points["x1"], points["label"])).properties(
-        title=title, width=size, height=size)
+    return alt.layer(heat, _scatter(points["x0"], points["x1"], points["label"])).properties(
+        title=title, width=size, height=size).to_dict()
 
 
-def scatter(u: np.ndarray, v: np.ndarray, label: np.ndarray, x_title: str = "x₁", y_title: str = "x₂") -> alt.Chart:
+def _scatter(u: np.ndarray, v: np.ndarray, label: np.ndarray, x_title: str = "x₁", y_title: str = "x₂") -> alt.Chart:
     data = pd.DataFrame({"u": u, "v": v, "label": label})
     return alt.Chart(data).mark_circle(size=28, stroke="white", strokeWidth=0.6, opacity=0.9).encode(
         x=alt.X("u:Q", title=x_title), y=alt.Y("v:Q", title=y_title),
@@ -67,16 +75,19 @@ def scatter(u: np.ndarray, v: np.ndarray, label: np.ndarray, x_title: str = "x�
     )
 
 
-def split_view(hidden: dict, x_title: str, y_title: str, title: str, size: int = 320) -> alt.LayerChart:
+@cached
+def split_view(hidden: dict, x_title: str, y_title: str, title: str, size: int = 320) -> dict:
     """Points in a 2-D view with the vertical line u = 0 that separates the classes there."""
     line = alt.Chart(pd.DataFrame({"u": [0.0]})).mark_rule(strokeDash=[6, 4], color="black").encode(x="u:Q")
-    return alt.layer(scatter(hidden["u"], hidden["v"], hidden["label"], x_title, y_title), line).properties(
-        title=title, width=size, height=size)
+    return alt.layer(_scatter(hidden["u"], hidden["v"], hidden["label"], x_title, y_title), line).properties(
+        title=title, width=size, height=size).to_dict()
 
 
-def history(rows: list[dict], x: str, y: str, color: str, x_title: str, y_title: str) -> alt.Chart:
+@cached
+def history(rows: list[dict], x: str, y: str, color: str, x_title: str, y_title: str) -> dict:
     """Training curves, one line per value of `color` (for instance per run)."""
     return alt.Chart(pd.DataFrame(rows)).mark_line().encode(
         x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title),
-        color=alt.Color(f"{color}:N", title=None), tooltip=[x, alt.Tooltip(f"{y}:Q", format=".4f"), color],
-    ).properties(height=260)
+        color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(scheme="category10")),
+        tooltip=[x, alt.Tooltip(f"{y}:Q", format=".4f"), color],
+    ).properties(height=260).to_dict()

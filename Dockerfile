@@ -1,0 +1,24 @@
+# NN Playground as a container: docker build -t nn-playground . && docker run -p 8501:8501 nn-playground
+# GPU hosts: docker run --gpus all -p 8501:8501 nn-playground (the default torch wheel is the CUDA build).
+# A CPU-only image (about 1 GB instead of about 6 GB): docker build --build-arg TORCH_VARIANT=cpu .
+FROM python:3.11-slim
+
+ARG TORCH_VARIANT=cuda
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+WORKDIR /app
+COPY requirements.txt .
+RUN if [ "$TORCH_VARIANT" = "cpu" ]; then \
+        pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.14.1 torchvision==0.29.1; \
+    fi \
+    && pip install --no-cache-dir -r requirements.txt
+
+COPY . .
+RUN useradd --create-home --uid 1000 playground && chown -R playground /app
+USER 1000
+
+EXPOSE 8501
+# python's urllib instead of curl: the slim image has no curl and needs none
+HEALTHCHECK --interval=30s --timeout=5s CMD ["python", "-c", "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://localhost:8501/_stcore/health', timeout=4).read() != b'ok')"]
+ENTRYPOINT ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
