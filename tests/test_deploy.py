@@ -18,7 +18,7 @@ def quickstart_commands() -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```(?:sh|bash)?\n(.*?)```", section, re.S).group(1)
-    return [line.strip() for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
 
 
 def test_readme_quickstart_is_two_commands_and_ci_runs_the_second():
