@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/home.py", title=t("nav.home"), icon=":material/home:", url_path="home", default=True),
     st.Page("pages/activations.py", title=t("nav.activations"), icon=":material/show_chart:",
             url_path="activations"),
+    st.Page("pages/regression.py", title=t("nav.regression"), icon=":material/trending_up:", url_path="regression"),
 ]
 page = st.navigation(PAGES)
 device_slot = st.sidebar.empty()

@@ -67,11 +67,14 @@ def evaluate(model: nn.Module, loss_fn: Callable, data: tuple[torch.Tensor, torc
 def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
         train: tuple[torch.Tensor, torch.Tensor], *, epochs: int, batch_size: int | None = None,
         val: tuple[torch.Tensor, torch.Tensor] | None = None, callback: Callback | None = None,
-        scheduler=None, generator: torch.Generator | None = None, start_epoch: int = 0) -> FitResult:
+        scheduler=None, generator: torch.Generator | None = None, start_epoch: int = 0,
+        zero_grad: bool = True) -> FitResult:
     """Train `model` for `epochs` epochs on tensors `train = (x, y)` already on the device.
 
     Batches are drawn by index from a `randperm` (shuffled each epoch with `generator`);
     `batch_size=None` (or >= len(x)) means full-batch gradient descent, in data order.
+    `zero_grad=False` lets gradients pile up across steps, the classic bug of a forgotten
+    `optimizer.zero_grad()`: the regression page shows what it does.
     """
     emit = callback or (lambda event: None)
     x, y = train
@@ -92,7 +95,8 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
             loss_sum, correct = 0.0, 0
             for idx in batches:
                 xb, yb = (x, y) if idx is None else (x[idx], y[idx])
-                optimizer.zero_grad()
+                if zero_grad:
+                    optimizer.zero_grad()
                 out = model(xb)
                 loss = loss_fn(out, yb)
                 loss_value = loss.item()  # a CPU-GPU sync point, needed to report and to check

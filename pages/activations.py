@@ -6,7 +6,7 @@ from nnkit.activations import ACTIVATIONS, SATURATION_THRESHOLD, softmax
 from nnkit.experiments.activations import EXPERIMENT, ActivationsParams as P, curves, train_nonlinearity
 from ui import charts
 from ui.i18n import t
-from ui.page import LiveProgress, code_section, header, share_link
+from ui.page import code_section, header, run_live, share_link
 from ui.params import choice_label, read, widget
 
 header("act", P)
@@ -64,11 +64,7 @@ for i, name in enumerate(["dataset", "n_points", "noise", "activation", "hidden_
 
 train_key = (p.dataset, p.n_points, p.noise, p.activation, p.hidden_size, p.hidden_layers, p.lr, p.epochs,
              p.leaky_slope, p.seed)
-if st.session_state.get("act_trained", (None,))[0] != train_key:
-    progress = LiveProgress(2 * p.epochs, t("act.training"))
-    st.session_state["act_trained"] = (train_key, train_nonlinearity(p, progress))
-    progress.clear()
-trained = st.session_state["act_trained"][1]
+trained = run_live("act", train_key, 2 * p.epochs, lambda progress: train_nonlinearity(p, progress))
 
 columns = st.columns(2)
 for col, role in zip(columns, ["with", "without"]):
@@ -85,7 +81,7 @@ for col, role in zip(columns, ["with", "without"]):
 
 history = [{"epoch": e["epoch"] + 1, "loss": e["train_loss"], "run": t(f"act.{role}", activation=choice_label(p.activation))}
            for role, net in trained["nets"].items() for e in net.history]
-st.vega_lite_chart(spec=charts.history(history, "epoch", "loss", "run", t("act.epoch"), t("act.loss")), width="stretch")
+st.vega_lite_chart(spec=charts.lines(history, "epoch", "loss", "run", t("act.epoch"), t("act.loss")), width="stretch")
 
 hidden = trained["nets"]["with"].hidden
 if hidden is not None:

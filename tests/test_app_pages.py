@@ -9,9 +9,11 @@ import pytest
 from conftest import PAGES, open_page
 from nnkit.experiments.activations import ActivationsParams
 from nnkit.experiments.base import specs
+from nnkit.experiments.regression import RegressionParams
 from ui.locales import en, zh
 
-TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数")}
+TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数"),
+          "regression": ("Regression", "回归")}
 
 
 def charts(at) -> list[dict]:
@@ -38,7 +40,11 @@ def test_home_links_only_pages_that_exist():
 
 GARBAGE = {"seed": "-5", "lr": "banana", "x_min": "-100", "functions": ["relu", "bogus"],
            "dataset": "mars", "logits": "a,b", "temperature": "nan", "n_points": "7.5", "epochs": "1e9",
-           "hidden_layers": "", "unknown_thing": "1"}
+           "hidden_layers": "", "unknown_thing": "1",
+           # regression
+           "task": "quadratic", "iterations": "-3", "true_weights": "1", "zero_grad": "maybe", "degree": "99"}
+BAD_ON_PAGE = {"activations": ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"],
+               "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"]}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -51,8 +57,16 @@ def test_garbage_link_opens_with_defaults_and_a_notice(page, lang):
     if page == "home":  # (open_page reads the sidebar's settings on the first run, on home)
         assert "`seed:" in notice
     else:
-        for name in ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"]:
+        for name in BAD_ON_PAGE[page]:
             assert f"`{name}:" in notice, name
+        assert "unknown_thing" not in at.query_params
+    if page == "regression":
+        defaults = RegressionParams()
+        assert at.selectbox(key="task").value == defaults.task
+        assert at.number_input(key="lr").value == defaults.lr
+        assert at.slider(key="iterations").value == defaults.iterations
+        assert at.toggle(key="zero_grad").value is True
+    if page == "activations":
         defaults = ActivationsParams()
         assert at.number_input(key="lr").value == defaults.lr
         assert at.slider(key="x_min").value == defaults.x_min
@@ -140,7 +154,7 @@ def test_no_function_selected_says_so():
 
 
 @pytest.mark.parametrize("end", ["lo", "hi"])
-def test_every_slider_at_its_ends(end):
+def test_every_activations_slider_at_its_ends(end):
     query = {}
     for name, (_, spec) in specs(ActivationsParams).items():
         if spec.kind in ("int", "float") and spec.ui:

@@ -150,3 +150,31 @@ def test_a_shared_link_restores_the_experiment(server, page):
     assert page.get_by_role("heading", name="神经网络游乐场").is_visible()
     no_exception(page)
     shot(page, "home-zh")
+
+
+def test_regression_page_tasks_and_a_csv_upload(server, page, tmp_path):
+    page.goto(f"{server}/regression")
+    settle(page)
+    page.get_by_role("heading", name="One variable, two ways").wait_for()
+    no_exception(page)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(2).wait_for(timeout=60_000)
+    assert charts.count() == 3
+    shot(page, "regression-linear-en")
+
+    page.goto(f"{server}/regression?task=polynomial&lang=zh&degree=12")
+    settle(page)
+    page.get_by_role("heading", name="多项式回归").wait_for()
+    no_exception(page)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 2
+
+    from ui.own_data import EXAMPLE
+
+    csv = tmp_path / "houses.csv"
+    csv.write_text(EXAMPLE)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
+    page.get_by_text("R²").wait_for(timeout=60_000)
+    settle(page)
+    no_exception(page)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 3
+    shot(page, "regression-polynomial-zh")

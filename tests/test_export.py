@@ -64,3 +64,69 @@ def test_script_from_the_page_prints_what_the_page_shows(tmp_path):
     assert f"{got['training']['without'][0]:.1%}" == accuracy_without
     assert f"{got['training']['without'][1]:.4f}" == loss_without
     assert f"{sum(got['softmax']):.6f}" == shown[0]
+
+
+# --- regression --------------------------------------------------------------------------------
+
+from nnkit.experiments import regression as regression_exp  # noqa: E402
+
+NUM = r"(-?[\d.]+(?:e[-+]?\d+)?)"
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(", ")]
+
+
+@pytest.mark.parametrize("settings", [{}, {"init": "randn", "zero_grad": "false", "lr": "0.05"},
+                                      {"init": "constant", "init_value": "3", "lr": "10"}],
+                         ids=["defaults", "randn-no-zero-grad", "constant-diverges"])
+def test_regression_linear_export_matches(settings, tmp_path):
+    params, _ = parse(regression_exp.RegressionParams, {"task": "linear", **settings})
+    expected = regression_exp.summary(regression_exp.run(params))
+    out = run_script(regression_exp.export_code(params), tmp_path)
+    for name, label in (("by_hand", "by hand"), ("nn_linear", "nn.Linear")):
+        if expected[name]["outcome"] == "diverged":
+            assert re.search(rf"^{re.escape(label)}: diverged at step", out, re.M)
+            continue
+        w, b, loss = re.search(rf"^{re.escape(label)}: w = {NUM}, b = {NUM}, loss = {NUM}$", out, re.M).groups()
+        assert (float(w), float(b), float(loss)) == pytest.approx(
+            (expected[name]["w"], expected[name]["b"], expected[name]["final_loss"]), abs=1e-6)
+    w, b = re.search(rf"^least squares: w = {NUM}, b = {NUM}$", out, re.M).groups()
+    assert (float(w), float(b)) == pytest.approx((expected["least_squares"]["w"], expected["least_squares"]["b"]),
+                                                 abs=1e-6)
+
+
+def test_regression_multiple_export_matches(tmp_path):
+    params, _ = parse(regression_exp.RegressionParams, {"task": "multiple", "true_weights": "2, -1, 0.5, 3"})
+    expected = regression_exp.summary(regression_exp.run(params))
+    out = run_script(regression_exp.export_code(params), tmp_path)
+    assert expected["raw"]["outcome"] == "diverged"
+    assert re.search(r"^raw: diverged at step \d+", out, re.M)
+    weights, bias, loss = re.search(rf"^standardized: weights = (.*); bias = {NUM}; loss = {NUM}$", out, re.M).groups()
+    assert _floats(weights) == pytest.approx(expected["standardized"]["weights"], abs=1e-6)
+    assert float(bias) == pytest.approx(expected["standardized"]["bias"], abs=1e-6)
+    assert float(loss) == pytest.approx(expected["standardized"]["final_loss"], abs=1e-6)
+    best = re.search(r"^least squares: weights = (.*)$", out, re.M).group(1)
+    assert _floats(best) == pytest.approx(expected["least_squares"], abs=1e-6)
+
+
+def test_regression_polynomial_export_matches(tmp_path):
+    params, _ = parse(regression_exp.RegressionParams, {"task": "polynomial", "truth": "sine", "degree": "7"})
+    expected = regression_exp.summary(regression_exp.run(params))
+    out = run_script(regression_exp.export_code(params), tmp_path)
+    rows = re.findall(rf"^degree +(\d+): train MSE = {NUM}, validation MSE = {NUM}$", out, re.M)
+    assert [int(d) for d, _, _ in rows] == expected["sweep"]["degree"]
+    assert [float(t) for _, t, _ in rows] == pytest.approx(expected["sweep"]["train_mse"], abs=1e-6)
+    assert [float(v) for _, _, v in rows] == pytest.approx(expected["sweep"]["val_mse"], abs=1e-6)
+    coef = re.search(r"^coefficients \(x\^1 \.\.\. x\^k, then the bias\): (.*)$", out, re.M).group(1)
+    assert _floats(coef) == pytest.approx(expected["coef"], abs=1e-6)
+
+
+def test_regression_script_from_the_page_prints_what_the_page_shows(tmp_path):
+    at = open_page("regression", "en", {"init": "randn", "true_w": "-1.5"})
+    code = next(c.value for c in at.code if "nn.Linear(1, 1" in c.value)
+    out = run_script(code, tmp_path)
+    table = at.dataframe[0].value
+    shown = {row: (w, b) for row, w, b in zip(table[""], table["w"], table["b"])}
+    w, b, _ = re.search(rf"^by hand: w = {NUM}, b = {NUM}, loss = {NUM}$", out, re.M).groups()
+    assert (float(w), float(b)) == pytest.approx(shown["by hand"], abs=1e-6)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from nnkit.activations import CURVE_NAMES
+from nnkit.datasets.tabular import ERROR_CODES
 from nnkit.experiments import registry
 from nnkit.experiments.base import specs
 from ui.locales import en, zh
@@ -59,7 +60,9 @@ def _keys_built_at_run_time() -> set[str]:
             keys |= {f"choice.{c}" for c in spec.choices}
     keys |= {f"act.explain.{name}" for name in CURVE_NAMES}
     keys |= {"act.with", "act.without"}
-    prefix = {"home": "home", "activations": "act"}  # the text prefix each page passes to header()
+    keys |= {f"csv.error.{code}" for code in ERROR_CODES}
+    keys |= {f"reg.{part}" for part in ("linear", "multiple", "polynomial", "raw", "standardized", "train", "val")}
+    prefix = {"home": "home", "activations": "act", "regression": "reg"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
         if page != "home":

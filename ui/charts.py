@@ -83,11 +83,83 @@ def split_view(hidden: dict, x_title: str, y_title: str, title: str, size: int =
         title=title, width=size, height=size).to_dict()
 
 
+def clip_diverged(rows: list[dict], y: str = "loss", group: str = "run", factor: float = 100.0) -> list[dict]:
+    """Drop the points of a diverging run once they pass `factor` times the largest starting value,
+    so that 1e+300 does not flatten every other curve to a line at zero."""
+    first: dict = {}
+    for row in rows:
+        first.setdefault(row[group], row[y])
+    cap = factor * max(first.values(), default=1.0)
+    return [row for row in rows if row[y] <= cap]
+
+
 @cached
-def history(rows: list[dict], x: str, y: str, color: str, x_title: str, y_title: str) -> dict:
-    """Training curves, one line per value of `color` (for instance per run)."""
+def lines(rows: list[dict], x: str, y: str, color: str, x_title: str, y_title: str, log_y: bool = False,
+          height: int = 260) -> dict:
+    """Curves (training curves, for instance), one line per value of `color`."""
+    scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     return alt.Chart(pd.DataFrame(rows)).mark_line().encode(
-        x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title),
+        x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title, scale=scale),
         color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(scheme="category10")),
-        tooltip=[x, alt.Tooltip(f"{y}:Q", format=".4f"), color],
-    ).properties(height=260).to_dict()
+        strokeDash=alt.StrokeDash(f"{color}:N", legend=None),
+        tooltip=[x, alt.Tooltip(f"{y}:Q", format=".5g"), color],
+    ).properties(height=height).to_dict()
+
+
+@cached
+def points_and_curves(points: list[dict], curves_: list[dict], x_title: str, y_title: str, height: int = 320) -> dict:
+    """Data points {"x", "y", "set"} with fitted curves {"x", "y", "curve"} drawn over them."""
+    dots = alt.Chart(pd.DataFrame(points)).mark_circle(size=30, opacity=0.7).encode(
+        x=alt.X("x:Q", title=x_title), y=alt.Y("y:Q", title=y_title),
+        color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="tableau10")), tooltip=["x", "y", "set"])
+    line = alt.Chart(pd.DataFrame(curves_)).mark_line(strokeWidth=2.5).encode(
+        x="x:Q", y="y:Q", strokeDash=alt.StrokeDash("curve:N", legend=None),
+        color=alt.Color("curve:N", title=None, scale=alt.Scale(scheme="set1")))
+    return alt.layer(dots, line).resolve_scale(color="independent").properties(height=height).to_dict()
+
+
+@cached
+def surface(grid: dict, path: list[dict], best: tuple[float, float], loss_title: str, best_title: str,
+            size: int = 360) -> dict:
+    """A loss surface over (w, b) as a heatmap, the path the parameters took, and the optimum."""
+    w, b = np.unique(grid["w"]), np.unique(grid["b"])
+    dw, db = (w[1] - w[0]) / 2, (b[1] - b[0]) / 2
+    cells = pd.DataFrame({"w": grid["w"] - dw, "w2": grid["w"] + dw, "b": grid["b"] - db, "b2": grid["b"] + db,
+                          "loss": grid["loss"]})
+    heat = alt.Chart(cells).mark_rect().encode(
+        x=alt.X("w:Q", title="w", scale=alt.Scale(domain=[float(w[0] - dw), float(w[-1] + dw)], nice=False)),
+        x2="w2:Q",
+        y=alt.Y("b:Q", title="b", scale=alt.Scale(domain=[float(b[0] - db), float(b[-1] + db)], nice=False)),
+        y2="b2:Q",
+        color=alt.Color("loss:Q", title=loss_title, scale=alt.Scale(type="log", scheme="viridis")))
+    trail = alt.Chart(pd.DataFrame(path)).mark_line(point=True, color="white", strokeWidth=1.5).encode(
+        x="w:Q", y="b:Q", order="step:Q", tooltip=["step", alt.Tooltip("w:Q", format=".4f"),
+                                                   alt.Tooltip("b:Q", format=".4f")])
+    star = alt.Chart(pd.DataFrame([{"w": best[0], "b": best[1], "label": best_title}])).mark_point(
+        shape="cross", size=200, color="red", filled=True).encode(x="w:Q", y="b:Q", tooltip=["label"])
+    return alt.layer(heat, trail, star).properties(width=size, height=size).to_dict()
+
+
+@cached
+def grouped_bars(rows: list[dict], x: str, y: str, group: str, y_title: str) -> dict:
+    """Bars of `y` per `x`, one bar per `group` side by side."""
+    return alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
+        x=alt.X(f"{x}:N", title=None), xOffset=f"{group}:N", y=alt.Y(f"{y}:Q", title=y_title),
+        color=alt.Color(f"{group}:N", title=None, scale=alt.Scale(scheme="category10")),
+        tooltip=[x, group, alt.Tooltip(f"{y}:Q", format=".4f")],
+    ).properties(height=280).to_dict()
+
+
+@cached
+def sweep(rows: list[dict], chosen: int, notes: list[dict], x_title: str, y_title: str) -> dict:
+    """Error against model size {"degree", "mse", "set"}: the chosen size marked, the ends labelled."""
+    curves_ = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("degree:Q", title=x_title, scale=alt.Scale(domain=[1, max(r["degree"] for r in rows)])),
+        y=alt.Y("mse:Q", title=y_title, scale=alt.Scale(type="log")),
+        color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="category10")),
+        tooltip=["degree", "set", alt.Tooltip("mse:Q", format=".5f")])
+    rule = alt.Chart(pd.DataFrame([{"degree": chosen}])).mark_rule(color="gray", strokeDash=[4, 4]).encode(
+        x="degree:Q")
+    text = alt.Chart(pd.DataFrame(notes)).mark_text(dy=-12, fontWeight="bold").encode(
+        x="degree:Q", y="mse:Q", text="note:N")
+    return alt.layer(curves_, rule, text).properties(height=280).to_dict()

@@ -57,6 +57,28 @@ def code_section(experiment, p) -> None:
         st.code(code, language="python", line_numbers=True)
 
 
+def remembered(name: str, key, compute):
+    """compute()'s result, kept in this session while `key` (the settings it depends on) stays the
+    same: a rerun caused by an unrelated widget then costs nothing."""
+    slot = st.session_state.get(f"_result_{name}")
+    if slot is None or slot[0] != key:
+        slot = (key, compute())
+        st.session_state[f"_result_{name}"] = slot
+    return slot[1]
+
+
+def run_live(name: str, key, epochs: int, compute):
+    """Like `remembered`, for a training run: compute(progress) gets a LiveProgress callback."""
+    def with_progress():
+        progress = LiveProgress(epochs, t("train.running"))
+        try:
+            return compute(progress)
+        finally:
+            progress.clear()
+
+    return remembered(name, key, with_progress)
+
+
 class LiveProgress:
     """An nnkit callback that moves a progress bar, redrawing at most every 0.1 s."""
 

@@ -71,6 +71,8 @@ def widget(params_cls: type, name: str, container=None) -> None:
             coerce(name, spec, st.session_state[name])
         except ParamError as err:
             box.error(t("params.invalid", error=str(err)))
+    elif spec.kind == "bool":
+        box.toggle(**common)
     elif spec.log:
         box.number_input(min_value=float(spec.lo), max_value=float(spec.hi), step=float(spec.lo) * 10,
                          format="%.4f", **common)

@@ -33,7 +33,7 @@ class ParamError(ValueError):
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # "int", "float", "choice", "multi", "floats"
+    kind: str  # "int", "float", "bool", "choice", "multi", "floats"
     lo: float | None = None
     hi: float | None = None
     step: float | None = None
@@ -71,6 +71,9 @@ def _number(name: str, spec: Spec, raw: Any) -> float | int:
     return value
 
 
+_BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
 def _items(raw: Any) -> list[str]:
     if isinstance(raw, str):
         return [part.strip() for part in raw.split(",") if part.strip()]
@@ -81,6 +84,13 @@ def coerce(name: str, spec: Spec, raw: Any) -> Any:
     """Turn `raw` (a string from a URL or the CLI, or a value) into a valid value, or raise."""
     if spec.kind in ("int", "float"):
         return _number(name, spec, raw)
+    if spec.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text not in _BOOLS:
+            raise ParamError(f"{name}: {raw!r} is not true or false")
+        return _BOOLS[text]
     if spec.kind == "choice":
         value = str(raw).strip()
         if value not in spec.choices:
@@ -108,6 +118,8 @@ def to_text(spec: Spec, value: Any) -> str | list[str]:
         return ", ".join(fmt(v) for v in value)
     if spec.kind == "float":
         return fmt(value)
+    if spec.kind == "bool":
+        return "true" if value else "false"
     return str(value)
 
 

@@ -1,0 +1,99 @@
+"""Reading a learner's own CSV file: numbers only, every problem named, nothing executed.
+
+The file is parsed with Python's csv module (never eval, never pickle). A column counts as numeric
+when every non-empty cell parses as a float; other columns are set aside and listed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_BYTES = 1024 * 1024  # 1 MB: plenty for a regression exercise, small enough to parse at once
+MAX_ROWS = 20_000
+MIN_ROWS = 3
+MISSING = {"", "na", "nan", "null", "none", "-", "?"}
+ERROR_CODES = ("too_big", "empty", "not_text", "not_csv", "too_many_rows", "ragged", "no_numeric", "missing")
+
+
+class TableError(ValueError):
+    """A file that cannot be used; `code` selects the translated message, `details` fill it in."""
+
+    def __init__(self, code: str, message: str, **details):
+        assert code in ERROR_CODES, code
+        super().__init__(message)
+        self.code, self.details = code, details
+
+
+@dataclass
+class Table:
+    columns: dict[str, np.ndarray]  # numeric columns only, float64, in file order
+    skipped: list[str] = field(default_factory=list)  # non-numeric columns that were set aside
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+
+def _number(cell: str) -> float | None:
+    text = cell.strip()
+    if text.lower() in MISSING:
+        return None
+    value = float(text)  # raises ValueError for text
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> Table:
+    """Parse CSV bytes into numeric columns or raise TableError saying what is wrong."""
+    if len(data) > max_bytes:
+        raise TableError("too_big", f"the file has {len(data):,} bytes; the limit is {max_bytes:,}",
+                         size=len(data), limit=max_bytes)
+    if not data.strip():
+        raise TableError("empty", "the file is empty")
+    if b"\x00" in data[:4096]:
+        raise TableError("not_text", "this is a binary file, not a CSV text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TableError("not_text", "the file is not UTF-8 text") from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
+    header, body = rows[0], rows[1:]
+    if len(header) < 2 or len(body) < MIN_ROWS:
+        raise TableError("not_csv", f"a CSV needs a header and at least {MIN_ROWS} rows of 2 or more columns",
+                         min_rows=MIN_ROWS)
+    if len(body) > MAX_ROWS:
+        raise TableError("too_many_rows", f"the file has {len(body):,} rows; the limit is {MAX_ROWS:,}",
+                         rows=len(body), limit=MAX_ROWS)
+    ragged = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
+    if ragged:
+        raise TableError("ragged", f"row {ragged[0]} has a different number of cells than the header",
+                         row=ragged[0])
+    names = [name.strip() or f"column {i + 1}" for i, name in enumerate(header)]
+    columns, skipped, missing = {}, [], {}
+    for j, name in enumerate(names):
+        try:
+            values = [_number(row[j]) for row in body]
+        except ValueError:
+            skipped.append(name)
+            continue
+        gaps = [i + 2 for i, v in enumerate(values) if v is None]  # +2: 1-based, after the header
+        if gaps:
+            missing[name] = gaps
+        columns[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    if not columns:
+        raise TableError("no_numeric", "no column holds only numbers", skipped=", ".join(skipped))
+    if missing:
+        where = "; ".join(f"{name} (row {', '.join(map(str, rows_[:3]))}{'...' if len(rows_) > 3 else ''})"
+                          for name, rows_ in missing.items())
+        raise TableError("missing", f"missing values in {where}", where=where)
+    return Table(columns, skipped)

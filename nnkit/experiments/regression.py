@@ -1,0 +1,118 @@
+"""The Regression experiment: one variable (by hand and with nn.Linear), many variables, polynomial.
+
+`task` picks which of the three runs; each has its own summary and its own exported script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from nnkit import regression as R
+from nnkit.experiments.base import Experiment, param
+from nnkit.experiments.regression_export import export_code
+
+DEGREES = range(1, 16)
+SURFACE = 50  # the loss surface is drawn on a SURFACE x SURFACE grid
+
+
+@dataclass(frozen=True)
+class RegressionParams:
+    task: str = param("linear", "choice", choices=("linear", "multiple", "polynomial"))
+    n_points: int = param(100, "int", lo=10, hi=1000, step=10)
+    noise: float = param(0.3, "float", lo=0.0, hi=3.0, step=0.05)
+    lr: float = param(0.1, "float", lo=0.0001, hi=10.0, log=True)
+    iterations: int = param(200, "int", lo=1, hi=5000, step=1)
+    # one variable
+    true_w: float = param(2.0, "float", lo=-5.0, hi=5.0, step=0.1)
+    true_b: float = param(-1.0, "float", lo=-5.0, hi=5.0, step=0.1)
+    init: str = param("zeros", "choice", choices=("zeros", "randn", "constant"))
+    init_value: float = param(0.0, "float", lo=-10.0, hi=10.0, step=0.5)
+    zero_grad: bool = param(True, "bool")
+    # many variables
+    true_weights: tuple = param((1.5, -2.0, 0.5), "floats", lo=-10.0, hi=10.0, min_len=2, max_len=10)
+    spread: float = param(10.0, "float", lo=1.0, hi=100.0, step=1.0)
+    standardize: bool = param(True, "bool")
+    # polynomial
+    truth: str = param("cubic", "choice", choices=("cubic", "sine"))
+    degree: int = param(3, "int", lo=1, hi=15, step=1)
+    seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
+
+
+def run_linear(p: RegressionParams) -> dict:
+    x, y = R.make_line(p.true_w, p.true_b, p.noise, p.n_points, p.seed)
+    w0, b0 = R.initial_weights(p.init, p.init_value, p.seed)
+    by_hand = R.train_by_hand(x, y, w0, b0, p.lr, p.iterations, p.zero_grad)
+    packaged = R.train_linear(x, y, w0, b0, p.lr, p.iterations, p.zero_grad)
+    best_w, best_b = R.least_squares(x, y).tolist()
+    finite = [v for v in by_hand.w + [best_w, p.true_w] if np.isfinite(v) and abs(v) < 1e6]
+    finite_b = [v for v in by_hand.b + [best_b, p.true_b] if np.isfinite(v) and abs(v) < 1e6]
+    margin = 1.0
+    surface = R.loss_surface(x, y, (min(finite) - margin, max(finite) + margin),
+                             (min(finite_b) - margin, max(finite_b) + margin), SURFACE)
+    return {"task": "linear", "x": x.flatten().numpy(), "y": y.flatten().numpy(), "init": (w0, b0),
+            "by_hand": by_hand, "nn_linear": packaged, "least_squares": (best_w, best_b),
+            "least_squares_mse": R.mse(x, y, torch.tensor([best_w, best_b], dtype=R.DTYPE)), "surface": surface}
+
+
+def run_multiple(p: RegressionParams, callback: Callable[[dict], None] | None = None) -> dict:
+    x, y = R.make_features(list(p.true_weights), p.true_b, p.noise, p.n_points, p.spread, p.seed)
+    fits = {"raw": R.train_multi(x, y, p.lr, p.iterations, standardize=False, callback=callback),
+            "standardized": R.train_multi(x, y, p.lr, p.iterations, standardize=True, callback=callback)}
+    coef = R.least_squares(x, y)
+    return {"task": "multiple", "true_weights": np.array(p.true_weights), "fits": fits,
+            "least_squares": coef[:-1].numpy(), "least_squares_bias": float(coef[-1]),
+            "scales": x.std(dim=0).numpy()}
+
+
+def run_polynomial(p: RegressionParams) -> dict:
+    train, val = R.make_curve(p.truth, p.noise, p.n_points, p.seed)
+    coef = R.least_squares(R.powers(train[0], p.degree), train[1])
+    grid = torch.linspace(-1, 1, 200, dtype=R.DTYPE)[:, None]
+    fitted = R.powers(grid, p.degree) @ coef[:-1, None] + coef[-1]
+    return {"task": "polynomial", "train": (train[0].flatten().numpy(), train[1].flatten().numpy()),
+            "val": (val[0].flatten().numpy(), val[1].flatten().numpy()), "coef": coef.numpy(),
+            "grid": grid.flatten().numpy(), "fitted": fitted.flatten().numpy(),
+            "truth": R.truth(p.truth, grid).flatten().numpy(), "sweep": R.sweep(train, val, DEGREES)}
+
+
+def run(p: RegressionParams, callback: Callable[[dict], None] | None = None) -> dict:
+    if p.task == "linear":
+        return run_linear(p)
+    if p.task == "multiple":
+        return run_multiple(p, callback)
+    return run_polynomial(p)
+
+
+def _last(values: list[float]) -> float | None:
+    return float(values[-1]) if values else None
+
+
+def _finite(value: float, outcome: str) -> float | None:
+    """A diverged run's parameters are meaningless (often inf or NaN, which JSON cannot carry)."""
+    return None if outcome == "diverged" else float(value)
+
+
+def summary(result: dict) -> dict:
+    task = result["task"]
+    if task == "linear":
+        return {"task": task, "least_squares": {"w": result["least_squares"][0], "b": result["least_squares"][1],
+                                                "mse": result["least_squares_mse"]},
+                **{name: {"w": _finite(t.w[-1], t.outcome), "b": _finite(t.b[-1], t.outcome),
+                          "final_loss": _last(t.loss), "outcome": t.outcome}
+                   for name, t in (("by_hand", result["by_hand"]), ("nn_linear", result["nn_linear"]))}}
+    if task == "multiple":
+        return {"task": task, "true_weights": result["true_weights"].tolist(),
+                "least_squares": result["least_squares"].tolist(),
+                **{name: {"weights": None if f.outcome == "diverged" else f.weights.tolist(),
+                          "bias": _finite(f.bias, f.outcome), "final_loss": _last(f.loss), "outcome": f.outcome}
+                   for name, f in result["fits"].items()}}
+    sweep = result["sweep"]
+    return {"task": task, "coef": result["coef"].tolist(), "sweep": sweep,
+            "best_degree": sweep["degree"][int(np.argmin(sweep["val_mse"]))]}
+
+
+EXPERIMENT = Experiment("regression", RegressionParams, run, summary, export_code)

@@ -1,0 +1,121 @@
+"""Regression: one neuron fitted by following the gradient, by hand and with nn.Linear."""
+
+import numpy as np
+import streamlit as st
+
+from nnkit.experiments.regression import EXPERIMENT, RegressionParams as P, run
+from ui import charts
+from ui.i18n import t
+from ui.own_data import own_data_section
+from ui.page import code_section, header, remembered, share_link
+from ui.params import read, widget
+
+header("reg", P)
+p = read(P)
+share_link()
+
+widget(P, "task")
+cols = st.columns(4)
+for col, name in zip(cols, ["n_points", "noise", "lr", "iterations"]):
+    widget(P, name, col)
+key = tuple(sorted(vars(p).items()))
+result = remembered("reg", key, lambda: run(p))
+
+
+def diverged_note(outcome: str, who: str) -> bool:
+    if outcome == "diverged":
+        st.error(t("reg.diverged", who=who, lr=p.lr))
+    return outcome == "diverged"
+
+
+if p.task == "linear":
+    st.header(t("reg.linear"))
+    st.markdown(t("reg.linear.intro"))
+    cols = st.columns(4)
+    for col, name in zip(cols, ["true_w", "true_b", "init", "init_value"]):
+        widget(P, name, col)
+    widget(P, "zero_grad")
+    if not p.zero_grad:
+        st.warning(t("reg.zero_grad.off"))
+    hand, packaged = result["by_hand"], result["nn_linear"]
+    best_w, best_b = result["least_squares"]
+    bad = diverged_note(hand.outcome, t("reg.by_hand")) | diverged_note(packaged.outcome, "nn.Linear")
+    left, right = st.columns([3, 1])
+    table = {"": [t("reg.true"), t("reg.by_hand"), "nn.Linear", t("reg.least_squares")],
+             "w": [p.true_w, hand.w[-1], packaged.w[-1], best_w], "b": [p.true_b, hand.b[-1], packaged.b[-1], best_b]}
+    left.dataframe(table, hide_index=True, column_config={k: st.column_config.NumberColumn(format="%.6f") for k in "wb"})
+    gap = max(abs(a - b) for a, b in zip(hand.w + hand.b, packaged.w + packaged.b))
+    right.metric(t("reg.agree"), f"{gap:.1e}", help=t("reg.agree.help"))
+    if not bad:
+        step = st.slider(t("reg.scrub"), 0, len(hand.w) - 1, len(hand.w) - 1, key="reg_step")
+        w, b = hand.w[step], hand.b[step]
+        points = [{"x": float(x), "y": float(y), "set": t("reg.data")} for x, y in zip(result["x"], result["y"])]
+        line_x = [-2.0, 2.0]
+        curves = [{"x": x, "y": w * x + b, "curve": t("reg.at_step", step=step)} for x in line_x] + \
+                 [{"x": x, "y": best_w * x + best_b, "curve": t("reg.least_squares")} for x in line_x]
+        left, right = st.columns(2)
+        left.vega_lite_chart(spec=charts.points_and_curves(points, curves, "x", "y"), width="stretch")
+        stride = max(1, len(hand.w) // 150)
+        path = [{"step": i, "w": hand.w[i], "b": hand.b[i]} for i in range(0, step + 1, stride)] + \
+               [{"step": step, "w": w, "b": b}]
+        right.vega_lite_chart(spec=charts.surface(result["surface"], path, (best_w, best_b), t("reg.loss"),
+                                                  t("reg.least_squares")), width="content")
+        right.caption(t("reg.surface"))
+    losses = [{"step": i, "loss": v, "run": name} for name, trace in ((t("reg.by_hand"), hand), ("nn.Linear", packaged))
+              for i, v in enumerate(trace.loss)]
+    if losses:
+        st.vega_lite_chart(spec=charts.lines(charts.clip_diverged(losses), "step", "loss", "run", t("reg.step"), t("reg.loss"), log_y=True),
+                           width="stretch")
+    st.markdown(t("reg.linear.explain"))
+
+elif p.task == "multiple":
+    st.header(t("reg.multiple"))
+    st.markdown(t("reg.multiple.intro"))
+    cols = st.columns(4)
+    for col, name in zip(cols, ["true_weights", "true_b", "spread", "standardize"]):
+        widget(P, name, col)
+    fits = result["fits"]
+    for name, fit in fits.items():
+        diverged_note(fit.outcome, t(f"reg.{name}"))
+    losses = [{"step": i, "loss": v, "run": t(f"reg.{name}")} for name, fit in fits.items() for i, v in enumerate(fit.loss)]
+    st.vega_lite_chart(spec=charts.lines(charts.clip_diverged(losses), "step", "loss", "run", t("reg.step"),
+                                         t("reg.loss"), log_y=True), width="stretch")
+    shown = fits["standardized" if p.standardize else "raw"]
+    bars = [{"feature": f"x{j + 1}", "weight": float(v), "source": t("reg.true")} for j, v in enumerate(p.true_weights)]
+    bars += [{"feature": f"x{j + 1}", "weight": float(v), "source": t("reg.least_squares")}
+             for j, v in enumerate(result["least_squares"])]
+    if shown.outcome != "diverged":
+        bars += [{"feature": f"x{j + 1}", "weight": float(v), "source": t("reg.learned")} for j, v in enumerate(shown.weights)]
+    st.vega_lite_chart(spec=charts.grouped_bars(bars, "feature", "weight", "source", t("reg.weight")), width="stretch")
+    st.caption(t("reg.scales", scales=", ".join(f"{s:.3g}" for s in result["scales"])))
+    st.markdown(t("reg.multiple.explain"))
+
+else:
+    st.header(t("reg.polynomial"))
+    st.markdown(t("reg.polynomial.intro"))
+    cols = st.columns(2)
+    widget(P, "truth", cols[0])
+    widget(P, "degree", cols[1])
+    (tx, ty), (vx, vy) = result["train"], result["val"]
+    points = [{"x": float(x), "y": float(y), "set": t("reg.train")} for x, y in zip(tx, ty)] + \
+             [{"x": float(x), "y": float(y), "set": t("reg.val")} for x, y in zip(vx, vy)]
+    curves = [{"x": float(x), "y": float(y), "curve": t("reg.fit_degree", degree=p.degree)}
+              for x, y in zip(result["grid"], result["fitted"])]
+    curves += [{"x": float(x), "y": float(y), "curve": t("reg.truth")} for x, y in zip(result["grid"], result["truth"])]
+    sw = result["sweep"]
+    rows = [{"degree": d, "mse": m, "set": t(f"reg.{kind}")} for kind in ("train", "val")
+            for d, m in zip(sw["degree"], sw[f"{kind}_mse"])]
+    notes = [{"degree": 1, "mse": sw["val_mse"][0], "note": t("reg.underfit")},
+             {"degree": sw["degree"][-1], "mse": sw["val_mse"][-1], "note": t("reg.overfit")}]
+    left, right = st.columns(2)
+    left.vega_lite_chart(spec=charts.points_and_curves(points, curves, "x", "y"), width="stretch")
+    right.vega_lite_chart(spec=charts.sweep(rows, p.degree, notes, t("reg.degree"), "MSE"), width="stretch")
+    best = sw["degree"][int(np.argmin(sw["val_mse"]))]
+    st.markdown(t("reg.polynomial.explain", best=best))
+    with st.expander(t("reg.features")):
+        st.caption(t("reg.features.help", degree=p.degree))
+        st.dataframe({f"x^{k}" if k > 1 else "x": np.round(tx[:6] ** k, 4) for k in range(1, p.degree + 1)})
+        st.write(t("reg.coef"), ", ".join(f"{c:.4f}" for c in result["coef"]))
+
+code_section(EXPERIMENT, p)
+own_data_section(p.lr, p.iterations)

@@ -1,0 +1,127 @@
+"""The Regression page under AppTest: each task, divergence, the zero_grad switch, CSV uploads, extremes."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import open_page
+from nnkit.datasets.tabular import MAX_BYTES
+from nnkit.experiments.base import specs
+from nnkit.experiments.regression import RegressionParams
+from ui.locales import en, zh
+from ui.own_data import EXAMPLE
+
+
+def charts(at) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
+def chart_bytes(chart) -> bytes:
+    """A chart's spec and its data (Streamlit ships a spec's datasets separately, as Arrow)."""
+    return chart.proto.spec.encode() + b"".join(ds.data.data for ds in chart.proto.datasets)
+
+
+@pytest.mark.parametrize("task, n_charts", [("linear", 3), ("multiple", 2), ("polynomial", 2)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_task_draws(task, n_charts, lang):
+    at = open_page("regression", lang, {"task": task})
+    assert not at.exception, at.exception
+    assert charts(at) == n_charts
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    assert at.header[0].value == strings[f"reg.{task}" if task != "multiple" else "reg.multiple"]
+
+
+def test_linear_shows_both_ways_agree_with_the_closed_form():
+    at = open_page("regression", "en", {"iterations": "2000"})
+    table = at.dataframe[0].value
+    w = dict(zip(table[""], table["w"]))
+    assert w["by hand"] == pytest.approx(w["least squares (closed form)"], abs=1e-6)
+    assert w["nn.Linear"] == pytest.approx(w["by hand"], abs=1e-12)
+    gap = next(m.value for m in at.metric if m.label == en.STRINGS["reg.agree"])
+    assert float(gap) < 1e-10
+
+
+def test_scrubbing_moves_the_line_not_the_training():
+    at = open_page("regression")
+    before = at.dataframe[0].value.copy()
+    at.slider(key="reg_step").set_value(3).run()
+    assert not at.exception
+    assert at.dataframe[0].value.equals(before)
+    assert any(b"after 3 steps" in chart_bytes(c) for c in at.get("vega_lite_chart"))
+
+
+def test_forgetting_zero_grad_warns_and_changes_the_result():
+    at = open_page("regression")
+    w_zeroed = at.dataframe[0].value["w"][1]
+    at.toggle(key="zero_grad").set_value(False).run()
+    assert not at.exception
+    assert any("zero_grad()" in w.value for w in at.warning)
+    assert abs(at.dataframe[0].value["w"][1] - w_zeroed) > 1e-3
+    assert at.query_params["zero_grad"] == "false"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_too_high_a_learning_rate_says_diverged_without_a_crash(lang):
+    at = open_page("regression", lang, {"lr": "10"})
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 2 and all("10.0" in e for e in errors)
+    assert ("diverged" if lang == "en" else "发散") in errors[0]
+
+
+def test_multiple_raw_diverges_where_standardized_converges():
+    at = open_page("regression", "en", {"task": "multiple"})
+    assert [e.value for e in at.error] == [en.STRINGS["reg.diverged"].format(who="raw features", lr=0.1)]
+    at.number_input(key="lr").set_value(0.0001).run()
+    assert not at.error
+
+
+def test_csv_upload_good_file_fits():
+    at = open_page("regression")
+    at.file_uploader(key="csv_file").set_value(("houses.csv", EXAMPLE.encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    r2 = float(next(m.value for m in at.metric if m.label == "R²"))
+    assert r2 > 0.9
+    at.multiselect(key="csv_x").set_value(["size_m2", "rooms", "age_years"]).run()
+    assert not at.exception
+    fitted = at.dataframe[-1].value
+    weights = dict(zip(fitted["term"], fitted["least squares (closed form)"]))
+    assert weights["size_m2"] == pytest.approx(1.9, abs=0.1) and weights["rooms"] == pytest.approx(12, abs=3)
+    # gradient descent on standardized columns, mapped back to the original units, bias included
+    # (the features here have large means, so a wrong mapping of the bias shows)
+    at.slider(key="iterations").set_value(2000).run()
+    fitted = at.dataframe[-1].value
+    assert list(fitted["gradient descent (standardized)"]) == pytest.approx(
+        list(fitted["least squares (closed form)"]), rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"", "empty"),
+    (b"a,b\nx,y\nz,w\nq,r\n", "no_numeric"),
+    (b"a,b\n1,2\n3,\n5,6\n7,8\n", "missing"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not_text"),
+    (b"a,b\n" + b"1,2\n" * (MAX_BYTES // 4 + 10), "too_big"),
+    (b"just one line", "not_csv"),
+])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_csv_upload_bad_files_say_what_is_wrong(content, code, lang):
+    at = open_page("regression", lang)
+    at.file_uploader(key="csv_file").set_value(("data.csv", content, "text/csv")).run()
+    assert not at.exception
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    message = strings[f"csv.error.{code}"].split("{")[0]
+    assert any(e.value.startswith(message) for e in at.error), [e.value for e in at.error]
+    assert len(at.get("vega_lite_chart")) == 3  # the page above keeps working
+
+
+@pytest.mark.parametrize("end", ["lo", "hi"])
+@pytest.mark.parametrize("task", ["linear", "multiple", "polynomial"])
+def test_every_slider_at_its_ends(end, task):
+    query = {"task": task}
+    for name, (_, spec) in specs(RegressionParams).items():
+        if spec.kind in ("int", "float") and spec.ui:
+            value = spec.lo if end == "lo" else spec.hi
+            query[name] = str(int(value) if spec.kind == "int" else value)
+    at = open_page("regression", "en", query, timeout=300)
+    assert not at.exception, at.exception
+    assert not at.warning or "zero_grad" in at.warning[0].value

@@ -1,0 +1,76 @@
+"""The "your own data" section: upload a CSV, pick columns, fit the same models as the page.
+
+An upload is never part of the link (files do not fit in a URL); the column choices live in the
+session. Every problem with the file is named, and the page around it keeps working.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from nnkit.datasets.tabular import MAX_BYTES, TableError, read_csv
+from nnkit.regression import fit_columns
+from ui import charts
+from ui.i18n import t
+
+EXAMPLE = "size_m2,rooms,age_years,price_k\n" + "\n".join(
+    f"{s},{r},{a},{round(1.9 * s + 12 * r - 0.8 * a + 40 + e, 1)}"
+    for s, r, a, e in zip(range(40, 160, 4), [1, 2, 3, 2, 3, 4] * 5, [5, 30, 12, 1, 22, 8] * 5,
+                          [3.1, -4.2, 0.5, 6.3, -2.2, -5.0, 1.7, 2.9, -0.4, 4.4] * 3))
+
+
+def own_data_section(lr: float, iterations: int) -> None:
+    st.header(t("csv.title"))
+    st.markdown(t("csv.intro", limit=MAX_BYTES // 2**20))
+    st.download_button(t("csv.example"), EXAMPLE, file_name="houses.csv", mime="text/csv", key="csv_example")
+    upload = st.file_uploader(t("csv.upload"), type=["csv", "txt"], key="csv_file", max_upload_size=MAX_BYTES // 2**20)
+    if upload is None:
+        return
+    try:
+        table = read_csv(upload.getvalue())
+    except TableError as err:
+        st.error(t(f"csv.error.{err.code}", **err.details))
+        return
+    names = list(table.columns)
+    if len(names) < 2:
+        st.error(t("csv.error.one_column", name=names[0]))
+        return
+    if table.skipped:
+        st.info(t("csv.skipped", columns=", ".join(table.skipped)))
+    # A new file or a new target can leave stale choices behind: drop them before the widgets read them.
+    if st.session_state.get("csv_y") not in names:
+        st.session_state.pop("csv_y", None)
+    left, mid, right = st.columns([2, 1, 1])
+    y_name = mid.selectbox(t("csv.y"), names, index=len(names) - 1, key="csv_y")
+    if "csv_x" in st.session_state:
+        st.session_state["csv_x"] = [n for n in st.session_state["csv_x"] if n in names and n != y_name]
+    x_names = left.multiselect(t("csv.x"), [n for n in names if n != y_name], default=[names[0]] if names[0] != y_name
+                               else [names[1]], key="csv_x")
+    if not x_names:
+        st.info(t("csv.pick_x"))
+        return
+    degree = right.slider(t("param.degree"), 1, 10, 1, key="csv_degree", disabled=len(x_names) > 1,
+                          help=t("csv.degree.help"))
+    x = np.column_stack([table.columns[n] for n in x_names])
+    y = table.columns[y_name]
+    fit = fit_columns(x, y, degree if len(x_names) == 1 else 1, lr, iterations)
+    st.metric("R²", f"{fit['r2']:.4f}", help=t("csv.r2.help"))
+    terms = [f"{x_names[0]}^{k}" if k > 1 else x_names[0] for k in range(1, degree + 1)] if len(x_names) == 1 \
+        else x_names
+    gd = fit["gd"]
+    st.dataframe({t("csv.term"): terms + [t("csv.bias")],
+                  t("reg.least_squares"): list(fit["least_squares"]) + [fit["least_squares_bias"]],
+                  t("csv.gd"): (list(gd.weights) + [gd.bias]) if gd.outcome != "diverged" else [None] * (len(terms) + 1)},
+                 hide_index=True)
+    if gd.outcome == "diverged":
+        st.error(t("reg.diverged", who=t("csv.gd"), lr=lr))
+    if len(x_names) == 1:
+        order = np.argsort(x[:, 0])
+        points = [{"x": float(a), "y": float(b), "set": t("reg.data")} for a, b in zip(x[:, 0], y)]
+        curve = [{"x": float(x[i, 0]), "y": float(fit["predicted"][i]), "curve": t("reg.least_squares")} for i in order]
+        st.vega_lite_chart(spec=charts.points_and_curves(points, curve, x_names[0], y_name), width="stretch")
+    else:
+        points = [{"x": float(a), "y": float(b), "set": t("reg.data")} for a, b in zip(y, fit["predicted"])]
+        diagonal = [{"x": float(v), "y": float(v), "curve": "y = ŷ"} for v in (y.min(), y.max())]
+        st.vega_lite_chart(spec=charts.points_and_curves(points, diagonal, y_name, t("csv.predicted")), width="stretch")
