@@ -68,11 +68,14 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
         train: tuple[torch.Tensor, torch.Tensor], *, epochs: int, batch_size: int | None = None,
         val: tuple[torch.Tensor, torch.Tensor] | None = None, callback: Callback | None = None,
         scheduler=None, generator: torch.Generator | None = None, start_epoch: int = 0,
-        zero_grad: bool = True) -> FitResult:
+        zero_grad: bool = True, shuffle_seed: int | None = None) -> FitResult:
     """Train `model` for `epochs` epochs on tensors `train = (x, y)` already on the device.
 
     Batches are drawn by index from a `randperm` (shuffled each epoch with `generator`);
     `batch_size=None` (or >= len(x)) means full-batch gradient descent, in data order.
+    With `shuffle_seed`, epoch e is shuffled by a generator seeded with shuffle_seed + e instead:
+    the order then depends on the epoch number alone, so training resumed from a checkpoint at
+    epoch N sees exactly the batches an uninterrupted run would have seen.
     `zero_grad=False` lets gradients pile up across steps, the classic bug of a forgotten
     `optimizer.zero_grad()`: the regression page shows what it does.
     """
@@ -90,6 +93,8 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
             if full_batch:
                 batches = [None]
             else:
+                if shuffle_seed is not None:
+                    generator = torch.Generator().manual_seed(shuffle_seed + epoch)
                 order = torch.randperm(n, generator=generator).to(x.device)
                 batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
             loss_sum, correct = 0.0, 0

@@ -66,27 +66,35 @@ def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> Table:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
-    header, body = rows[0], rows[1:]
+    reader = csv.reader(io.StringIO(text), dialect)
+    # (line number in the file, cells) for each non-blank line: messages name the lines a person sees
+    rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    if not rows:
+        raise TableError("not_csv", f"a CSV needs a header and at least {MIN_ROWS} rows of 2 or more columns",
+                         min_rows=MIN_ROWS)
+    (_, header), body = rows[0], rows[1:]
     if len(header) < 2 or len(body) < MIN_ROWS:
         raise TableError("not_csv", f"a CSV needs a header and at least {MIN_ROWS} rows of 2 or more columns",
                          min_rows=MIN_ROWS)
     if len(body) > MAX_ROWS:
         raise TableError("too_many_rows", f"the file has {len(body):,} rows; the limit is {MAX_ROWS:,}",
                          rows=len(body), limit=MAX_ROWS)
-    ragged = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
+    ragged = [line for line, row in body if len(row) != len(header)]
     if ragged:
         raise TableError("ragged", f"row {ragged[0]} has a different number of cells than the header",
                          row=ragged[0])
-    names = [name.strip() or f"column {i + 1}" for i, name in enumerate(header)]
+    names: list[str] = []
+    for i, name in enumerate(header):  # empty names get a number, repeated names a suffix: no column is lost
+        base = name.strip() or f"column {i + 1}"
+        names.append(base if base not in names else f"{base} ({sum(n.split(' (')[0] == base for n in names) + 1})")
     columns, skipped, missing = {}, [], {}
     for j, name in enumerate(names):
         try:
-            values = [_number(row[j]) for row in body]
+            values = [_number(row[j]) for _, row in body]
         except ValueError:
             skipped.append(name)
             continue
-        gaps = [i + 2 for i, v in enumerate(values) if v is None]  # +2: 1-based, after the header
+        gaps = [line for (line, _), v in zip(body, values) if v is None]
         if gaps:
             missing[name] = gaps
         columns[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
