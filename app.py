@@ -19,6 +19,8 @@ PAGES = [
     st.Page("pages/activations.py", title=t("nav.activations"), icon=":material/show_chart:",
             url_path="activations"),
     st.Page("pages/regression.py", title=t("nav.regression"), icon=":material/trending_up:", url_path="regression"),
+    st.Page("pages/classification.py", title=t("nav.classification"), icon=":material/grid_view:",
+            url_path="classification"),
 ]
 page = st.navigation(PAGES)
 device_slot = st.sidebar.empty()

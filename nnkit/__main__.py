@@ -1,4 +1,5 @@
-"""Command line: `python -m nnkit list` and `python -m nnkit run NAME [--set k=v ...] [--json]`.
+"""Command line: `python -m nnkit list`, `python -m nnkit run NAME [--set k=v ...] [--json]`,
+`python -m nnkit data download NAME [NAME ...]` and `python -m nnkit data status`.
 
 Unknown names and bad values exit with status 2 and a one-line message on stderr.
 """
@@ -65,6 +66,54 @@ def _run(registry, name: str, settings: list[str], as_json: bool) -> int:
     return 0
 
 
+DOWNLOAD_TIMEOUT_S = 30  # per network operation: torchvision's urlopen has no timeout of its own
+
+
+def _data_download(names: list[str]) -> int:
+    import socket
+
+    from nnkit.datasets import images
+
+    unknown = [name for name in names if name not in images.DATASETS]
+    if unknown:
+        return _fail(f"unknown dataset {unknown[0]!r}; known: {', '.join(images.DATASETS)}")
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # a silent network must not hang the command
+    failed = False
+    for name in dict.fromkeys(names):  # each once, in the order given
+        try:
+            data = images.prepare(name, download=True)
+        except (images.DatasetError, OSError) as err:
+            failed = True
+            message = str(err) if isinstance(err, images.DatasetError) else f"{name}: cannot write the cache: {err}"
+            print(f"nnkit: {' '.join(message.split())}", file=sys.stderr, flush=True)  # always one line
+            continue
+        where = "ships with scikit-learn" if name == "digits" else f"cached in {images.cache_path(name)}"
+        height, width = data.shape
+        print(f"{name}: {len(data.train_y):,} train + {len(data.test_y):,} test images, "
+              f"{height}x{width}, {data.n_classes} classes; {where}", flush=True)
+    return 2 if failed else 0
+
+
+def _data_status() -> int:
+    from nnkit.datasets import images
+
+    root = images.data_dir()
+    words = {"builtin": "ready (ships with scikit-learn)", "cached": "cached",
+             "raw": "raw files present, not cached yet", "missing": "missing"}
+    for name in images.DATASETS:
+        state = images.state(name, root)
+        if state == "builtin":
+            where = ""
+        elif state == "cached":
+            where = f"  {images.cache_path(name, root)}"
+        elif state == "raw":
+            where = f"  {images.raw_folder(name, root)}"
+        else:
+            where = f"  {images.raw_folder(name, root)} (get it with: {images.download_command(name)})"
+        print(f"{name:<14} {words[state]}{where}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnkit", description="NN Playground experiments, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,7 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (repeatable); lists are comma-separated")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    data = sub.add_parser("data", help="download, cache and inspect the image datasets")
+    data_sub = data.add_subparsers(dest="action", required=True)
+    download = data_sub.add_parser("download", help="download and cache datasets (digits needs none)")
+    download.add_argument("names", nargs="+", metavar="NAME", help="digits, mnist or fashion-mnist")
+    data_sub.add_parser("status", help="show which datasets are cached, raw or missing, and where")
     args = parser.parse_args(argv)  # argparse itself exits 2 on bad usage
+
+    if args.command == "data":
+        return _data_download(args.names) if args.action == "download" else _data_status()
 
     from nnkit.experiments import registry
 

@@ -3,7 +3,7 @@
 Every page trains through this loop. Progress leaves through one plain callback that receives
 dict events, keras-style:
 
-    {"event": "step",  "epoch": 0, "step": 12, "loss": 0.41, "lr": 0.01}
+    {"event": "step",  "epoch": 0, "step": 12, "loss": 0.41, "lr": 0.01, "acc": 0.88}  (acc: classes only)
     {"event": "epoch", "epoch": 0, "train_loss": 0.52, "train_acc": 0.81,
      "val_loss": 0.49, "val_acc": 0.83, "lr": 0.01, "seconds": 0.2}
 
@@ -114,9 +114,12 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                 lr = optimizer.param_groups[0]["lr"]
                 result.step_losses.append(loss_value)
                 loss_sum += loss_value * len(yb)
+                event = {"event": "step", "epoch": epoch, "step": step, "loss": loss_value, "lr": lr}
                 if classification:
-                    correct += int((out.detach().argmax(dim=1) == yb).sum())
-                emit({"event": "step", "epoch": epoch, "step": step, "loss": loss_value, "lr": lr})
+                    batch_correct = int((out.detach().argmax(dim=1) == yb).sum())
+                    correct += batch_correct
+                    event["acc"] = batch_correct / len(yb)
+                emit(event)
                 step += 1
             if scheduler is not None:
                 scheduler.step()

@@ -9,7 +9,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["home", "activations", "regression"]
+PAGES = ["home", "activations", "regression", "classification"]
 
 
 def open_page(page: str = "home", lang: str = "en", query: dict | None = None, timeout: int = 120) -> AppTest:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from nnkit.activations import CURVE_NAMES
+from nnkit.checkpoints import ERROR_CODES as MODEL_FILE_CODES
 from nnkit.datasets.tabular import ERROR_CODES
+from nnkit.preprocess import ERROR_CODES as PICTURE_CODES
 from nnkit.experiments import registry
 from nnkit.experiments.base import specs
 from ui.locales import en, zh
@@ -56,13 +58,21 @@ def _keys_built_at_run_time() -> set[str]:
     for experiment in registry().values():
         for name, (_, spec) in specs(experiment.params_cls).items():
             if spec.ui:
-                keys |= {f"param.{name}", f"param.{name}.help"}
+                scoped = f"param.{getattr(experiment.params_cls, 'texts', '')}.{name}"
+                key = scoped if scoped in en.STRINGS else f"param.{name}"
+                keys |= {key, f"{key}.help"}
             keys |= {f"choice.{c}" for c in spec.choices}
     keys |= {f"act.explain.{name}" for name in CURVE_NAMES}
     keys |= {"act.with", "act.without"}
     keys |= {f"csv.error.{code}" for code in ERROR_CODES}
+    keys |= {f"cls.curve.{k}" for k in ("step_loss", "step_acc", "train_loss", "val_loss", "train_acc", "val_acc")}
+    keys |= {f"cls.data.{code}" for code in ("missing", "corrupt", "unknown")}
+    keys |= {f"cls.draw.error.{code}" for code in PICTURE_CODES}
+    keys |= {f"cls.files.error.{code}" for code in (*MODEL_FILE_CODES, "missing")}
+    keys |= {"cls.files.kind.state_dict", "cls.files.kind.checkpoint", "cls.losses.cross_entropy", "cls.losses.mse"}
+    keys |= {f"cls.tab.{tab}" for tab in ("data", "train", "evaluate", "draw", "files", "losses")}
     keys |= {f"reg.{part}" for part in ("linear", "multiple", "polynomial", "raw", "standardized", "train", "val")}
-    prefix = {"home": "home", "activations": "act", "regression": "reg"}  # the text prefix each page passes to header()
+    prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
         if page != "home":

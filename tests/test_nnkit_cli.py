@@ -67,12 +67,18 @@ def test_list(results):
     assert "{circles, xor, moons, spiral}" in dataset_line and "default=circles" in dataset_line
 
 
-def test_list_shows_every_parameter(results):
-    from nnkit.experiments.activations import ActivationsParams
+def test_list_shows_every_experiment_and_every_parameter(results):
+    from nnkit.experiments import registry
     from nnkit.experiments.base import specs
 
-    names = [line.split()[0] for line in results["list"].stdout.splitlines() if line.startswith("  ")]
-    assert names == list(specs(ActivationsParams))
+    listed, current = {}, None
+    for line in results["list"].stdout.splitlines():
+        if line.startswith("  "):
+            listed[current].append(line.split()[0])
+        else:
+            current = line.strip()
+            listed[current] = []
+    assert listed == {name: list(specs(e.params_cls)) for name, e in registry().items()}
 
 
 def test_run_json(results):

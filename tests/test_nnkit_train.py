@@ -11,7 +11,7 @@ from torch import nn
 
 from nnkit.train import FitResult, StopTraining, evaluate, fit
 
-STEP_KEYS = {"event", "epoch", "step", "loss", "lr"}
+STEP_KEYS = {"event", "epoch", "step", "loss", "lr", "acc"}  # acc: the batch accuracy, for classes
 EPOCH_KEYS = {"event", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
 
 
@@ -65,6 +65,7 @@ def test_one_step_event_per_batch_and_one_epoch_event_per_epoch():
     assert len(rec.events) == 15  # nothing else
     for e in steps:
         assert set(e) == STEP_KEYS
+        assert 0.0 <= e["acc"] <= 1.0 and (e["acc"] * 32) % 1 < 1e-9 or e["step"] % 4 == 3  # correct / batch
         assert e["lr"] == 0.1
         assert math.isfinite(e["loss"])
     assert [e["step"] for e in steps] == list(range(12))  # counted across epochs

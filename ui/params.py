@@ -51,11 +51,18 @@ def choice_label(value: str, lang: str | None = None) -> str:
     return t(f"choice.{value}", lang=lang) if has(f"choice.{value}") else value
 
 
+def text_key(params_cls: type, name: str) -> str:
+    """`param.<texts>.<name>` where an experiment words a shared name its own way, else `param.<name>`."""
+    scoped = f"param.{getattr(params_cls, 'texts', '')}.{name}"
+    return scoped if has(scoped) else f"param.{name}"
+
+
 def widget(params_cls: type, name: str, container=None) -> None:
     """Draw the widget for one parameter, keyed and labelled by its name."""
     box = container or st
     _, spec = specs(params_cls)[name]
-    common = {"label": t(f"param.{name}"), "help": t(f"param.{name}.help"), "key": name}
+    key = text_key(params_cls, name)
+    common = {"label": t(key), "help": t(f"{key}.help"), "key": name}
     lang = current()  # fixed now: a format_func may be called outside this run
 
     def label(value: str) -> str:

@@ -39,8 +39,10 @@ def controls() -> None:
 
 @st.cache_resource(show_spinner=False)
 def _device():
-    from nnkit.device import pick_device  # imports torch: only after the page has been drawn
+    """Once per server process: the device, and torch's threads (see nnkit.device.configure_threads)."""
+    from nnkit.device import configure_threads, pick_device  # imports torch: only after the page is drawn
 
+    configure_threads()
     return pick_device()
 
 

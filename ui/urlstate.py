@@ -17,12 +17,21 @@ import streamlit as st
 _BOUND = "_url_bound"  # {key: (default, to_url)} for the widgets bound during this run
 _NOTICES = "_url_notices"  # [(key, message)] for bad values met in the URL during this run
 _KEPT = "_url_kept"  # {key: last value}: survives page switches, which drop widgets and the query
+_REQUESTED = "_url_requested"  # {key: value} to put into widgets at the start of the next run
+
+
+def request(values: dict[str, Any]) -> None:
+    """Set these settings at the start of the next run, before any widget exists (then st.rerun())."""
+    st.session_state[_REQUESTED] = dict(values)
 
 
 def begin_run() -> None:
-    """Forget the previous run's bindings (app.py calls this first)."""
+    """Forget the previous run's bindings and apply requested values (app.py calls this first)."""
     st.session_state[_BOUND] = {}
     st.session_state[_NOTICES] = []
+    for key, value in st.session_state.pop(_REQUESTED, {}).items():
+        st.session_state[key] = value
+        st.session_state.setdefault(_KEPT, {})[key] = value
 
 
 def bind(key: str, default: Any, from_url: Callable[[list[str]], Any],

@@ -7,6 +7,6 @@ from nnkit.experiments.base import Experiment
 
 def registry() -> dict[str, Experiment]:
     """Imported on demand: the experiments pull in torch."""
-    from nnkit.experiments import activations, regression
+    from nnkit.experiments import activations, classification, regression
 
-    return {e.name: e for e in (activations.EXPERIMENT, regression.EXPERIMENT)}
+    return {e.name: e for e in (activations.EXPERIMENT, regression.EXPERIMENT, classification.EXPERIMENT)}

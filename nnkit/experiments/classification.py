@@ -1,0 +1,115 @@
+"""The Classification experiment: softmax regression or an MLP on real handwritten digits.
+
+`run` trains from scratch for `epochs` epochs and evaluates; the page instead keeps a
+`TrainingRun` in the session and trains it a few epochs at a time in the background. Two small
+side experiments go with it: MSE on one-hot targets against cross-entropy, and a binary classifier
+with a sigmoid output and binary cross-entropy on a 2-D toy set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from nnkit.activations import CURVE_NAMES
+from nnkit.classify import TrainingRun, as_tensors, evaluate_run, new_run, one_hot_mse
+from nnkit.datasets.images import DATASETS, ImageSet, load
+from nnkit.datasets.toy2d import make_toy2d
+from nnkit.device import pick_device
+from nnkit.experiments.base import Experiment, param
+from nnkit.train import fit
+
+
+@dataclass(frozen=True)
+class ClassificationParams:
+    texts: ClassVar[str] = "cls"  # the page words dataset, epochs... its own way (param.cls.<name>)
+    dataset: str = param("digits", "choice", choices=DATASETS)
+    hidden_layers: int = param(1, "int", lo=0, hi=3, step=1)
+    hidden_size: int = param(128, "int", lo=8, hi=512, step=8)
+    activation: str = param("relu", "choice", choices=CURVE_NAMES)
+    optimizer: str = param("adam", "choice", choices=("adam", "sgd"))
+    lr: float = param(0.01, "float", lo=0.0001, hi=1.0, log=True)
+    batch_size: int = param(32, "int", lo=8, hi=512, step=8)
+    epochs: int = param(5, "int", lo=1, hi=30, step=1)
+    seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
+
+    @property
+    def hidden_sizes(self) -> tuple[int, ...]:
+        return (self.hidden_size,) * self.hidden_layers
+
+
+ARCHITECTURE = ("dataset", "hidden_layers", "hidden_size", "activation")  # settings a model file depends on
+
+
+def tensors(data: ImageSet, device) -> tuple[tuple, tuple]:
+    return as_tensors(data.train_x, data.train_y, device), as_tensors(data.test_x, data.test_y, device)
+
+
+def start(p: ClassificationParams, data: ImageSet, device) -> TrainingRun:
+    return new_run(data.input_size, p.hidden_sizes, data.n_classes, p.activation, p.optimizer, p.lr,
+                   p.batch_size, p.seed, device)
+
+
+def run(p: ClassificationParams, callback: Callable[[dict], None] | None = None) -> dict:
+    data = load(p.dataset)
+    device = pick_device().device
+    train, test = tensors(data, device)
+    training = start(p, data, device)
+    result = training.train(train, test, p.epochs, callback)
+    return {"params": p, "data": data, "run": training, "outcome": result.outcome,
+            "evaluation": evaluate_run(training.model, test, data.n_classes), "device": device.type}
+
+
+def summary(result: dict) -> dict:
+    evaluation = result["evaluation"]
+    return {"dataset": result["params"].dataset, "device": result["device"], "outcome": result["outcome"],
+            "epochs": result["run"].epoch, "test_accuracy": evaluation.accuracy, "test_loss": evaluation.loss,
+            "per_class_accuracy": [float(v) for v in evaluation.per_class],
+            "history": [{k: v for k, v in e.items() if k != "event"} for e in result["run"].history]}
+
+
+def compare_losses(p: ClassificationParams, data: ImageSet, epochs: int = 10) -> dict:
+    """The same network trained with cross-entropy and with MSE on one-hot targets (test accuracy)."""
+    device = pick_device().device
+    train, test = tensors(data, device)
+    curves = {}
+    for name, loss_fn in (("cross_entropy", nn.CrossEntropyLoss()), ("mse", one_hot_mse)):
+        training = start(replace(p, optimizer="sgd", lr=0.1), data, device)
+        training.train(train, test, epochs, loss_fn=loss_fn)
+        curves[name] = [e["val_acc"] for e in training.history]
+    return curves
+
+
+def binary_toy(p: ClassificationParams, dataset: str = "moons", epochs: int = 300) -> dict:
+    """A sigmoid output and binary cross-entropy (log loss) on a 2-D set, with its decision regions."""
+    x_np, y_np = make_toy2d(dataset, 300, 0.15, p.seed)
+    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).float()[:, None]
+    torch.manual_seed(p.seed)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())  # output: P(class 1)
+    result = fit(model, nn.BCELoss(), torch.optim.Adam(model.parameters(), lr=0.03), (x, y), epochs=epochs)
+    g0 = torch.linspace(float(x[:, 0].min()) - 0.3, float(x[:, 0].max()) + 0.3, 60)
+    g1 = torch.linspace(float(x[:, 1].min()) - 0.3, float(x[:, 1].max()) + 0.3, 60)
+    grid = torch.cartesian_prod(g0, g1)
+    with torch.no_grad():
+        prob = model(grid)[:, 0]
+        accuracy = float(((model(x) > 0.5).float() == y).float().mean())
+    return {"points": {"x0": x_np[:, 0], "x1": x_np[:, 1], "label": y_np},
+            "region": {"x0": grid[:, 0].numpy(), "x1": grid[:, 1].numpy(), "p": prob.numpy()},
+            "accuracy": accuracy, "loss": [e["train_loss"] for e in result.epochs]}
+
+
+def settings(p: ClassificationParams) -> dict:
+    return asdict(p)
+
+
+def export_code(p: ClassificationParams) -> str:
+    from nnkit.experiments.classification_export import export_code as export
+
+    return export(p)
+
+
+EXPERIMENT = Experiment("classification", ClassificationParams, run, summary, export_code)

@@ -1,0 +1,39 @@
+"""Classification: softmax + cross-entropy on real handwritten digits, trained live."""
+
+import streamlit as st
+
+from nnkit.experiments.classification import EXPERIMENT, ClassificationParams as P
+from ui import classifier as views
+from ui.i18n import t
+from ui.page import code_section, header, share_link
+from ui.params import read, widget
+
+header("cls", P)
+p = read(P)
+share_link()
+widget(P, "dataset")
+p, data = views.choose_dataset(p)
+state = views.current(p, data)
+if "cls_loaded_message" in st.session_state:
+    st.success(st.session_state.pop("cls_loaded_message"))
+
+tabs = st.tabs([t(f"cls.tab.{name}") for name in ("data", "train", "evaluate", "draw", "files", "losses")])
+with tabs[0]:
+    views.data_view(data)
+with tabs[1]:
+    st.markdown(t("cls.train.intro", input_size=data.input_size, h=data.shape[0], w=data.shape[1]))
+    cols = st.columns(4)
+    for i, name in enumerate(["hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "epochs"]):
+        widget(P, name, cols[i % 4])
+    st.code(t("cls.train.code", input_size=data.input_size), language="python")
+    views.train_controls(p, data, state)
+with tabs[2]:
+    views.evaluation_view(data, state)
+with tabs[3]:
+    views.drawing_view(data, state)
+with tabs[4]:
+    views.files_view(p, data, state)
+with tabs[5]:
+    views.losses_view(p)
+
+code_section(EXPERIMENT, p)

@@ -1,0 +1,153 @@
+"""The Classification page under AppTest: live training, evaluation, model files, the server cap."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import torch
+
+from conftest import open_page
+from nnkit import checkpoints
+from nnkit.classify import DigitNet
+from nnkit.experiments import classification as C
+from ui.locales import en, zh
+
+
+@pytest.fixture(autouse=True)
+def no_training_left_behind():
+    """A job still running when the interpreter exits would abort it: stop every job a test started."""
+    import threading
+
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "nnkit-training":
+            for obj in __import__("gc").get_referrers(thread):
+                if hasattr(obj, "stop_requested"):
+                    obj.stop()
+            thread.join(timeout=30)
+
+
+def train_to_the_end(at, timeout: float = 120):
+    at.button(key="cls_train").click().run()
+    deadline = time.monotonic() + timeout
+    while at.session_state["cls"]["job"].running:
+        assert time.monotonic() < deadline, "training did not finish"
+        time.sleep(0.3)
+        at.run()
+    at.run()
+    return at
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_train_evaluate_and_draw_views(lang):
+    at = train_to_the_end(open_page("classification", lang, {"epochs": "3"}))
+    assert not at.exception, at.exception
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    accuracy = float(metric(at, strings["cls.test_acc"]).rstrip("%"))
+    assert accuracy > 80
+    run = at.session_state["cls"]["run"]
+    assert run.epoch == 3 and len(run.steps) == 3 * 45  # 1,438 training images in batches of 32
+    # evaluation: per-class bars, the confusion matrix, the confident mistakes' probability bars
+    assert len(at.get("vega_lite_chart")) >= 2 + 1 + 4
+    assert any(strings["cls.eval.intro"][:20] in m.value for m in at.markdown)
+    # continue: the epochs add up and the curves continue
+    at.button(key="cls_train").click().run()
+    while at.session_state["cls"]["job"].running:
+        time.sleep(0.3)
+        at.run()
+    at.run()
+    assert at.session_state["cls"]["run"].epoch == 6
+    assert [e["epoch"] for e in at.session_state["cls"]["run"].history] == list(range(6))
+
+
+def test_stop_keeps_what_was_learnt_and_training_can_continue():
+    at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
+    at.button(key="cls_train").click().run()
+    time.sleep(1.0)
+    at.button(key="cls_stop").click().run()
+    deadline = time.monotonic() + 30
+    while at.session_state["cls"]["job"].running:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+        at.run()
+    at.run()
+    run = at.session_state["cls"]["run"]
+    assert 0 < len(run.steps) < 30 * 180 and run.epoch < 30
+    assert at.session_state["cls"]["job"].result.outcome == "stopped"
+    assert not at.exception
+
+
+def test_over_the_server_cap_says_busy():
+    from ui.training import _slots, max_trainings
+
+    held = [_slots().acquire(blocking=False) for _ in range(max_trainings())]
+    try:
+        at = open_page("classification")
+        at.button(key="cls_train").click().run()
+        assert any(w.value == en.STRINGS["cls.train.busy"] for w in at.warning)
+        assert not at.exception
+    finally:
+        for ok in held:
+            if ok:
+                _slots().release()
+
+
+def test_abandoned_training_stops_by_itself(monkeypatch):
+    from ui import training
+
+    monkeypatch.setattr(training, "ABANDONED_AFTER_S", 0.5)
+    at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
+    at.button(key="cls_train").click().run()
+    job = at.session_state["cls"]["job"]
+    job.finished.wait(timeout=30)  # nobody polls: as if the tab were closed
+    assert job.result.outcome == "stopped" and job.result.epochs is not None
+
+
+def test_a_checkpoint_upload_restores_settings_and_resumes():
+    data = C.load("digits")
+    p = C.ClassificationParams(hidden_size=64, optimizer="sgd", lr=0.1)
+    train, test = C.tensors(data, torch.device("cpu"))
+    run = C.start(p, data, torch.device("cpu"))
+    run.train(train, test, 2)
+    blob = checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p))
+    at = open_page("classification")
+    at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    assert at.slider(key="hidden_size").value == 64 and at.selectbox(key="optimizer").value == "sgd"
+    assert at.session_state["cls"]["run"].epoch == 2
+    assert any("checkpoint" in s.value and "2" in s.value for s in at.success)
+    at.button(key="cls_train").click().run()
+    while at.session_state["cls"]["job"].running:
+        time.sleep(0.3)
+        at.run()
+    assert at.session_state["cls"]["run"].epoch == 2 + C.ClassificationParams().epochs
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_bad_model_files_are_explained(lang, tmp_path):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    whole = checkpoints.whole_model(C.start(C.ClassificationParams(), C.load("digits"), "cpu").model)
+    wide = checkpoints.state_dict_pt(DigitNet(784, (256,), 10))
+    cases = [(whole, "whole_model"), (b"garbage", "corrupt"), (wide, "mismatch")]
+    for blob, code in cases:
+        at = open_page("classification", lang)
+        at.file_uploader(key="cls_model_file").set_value(("m.pt", blob, "application/octet-stream")).run()
+        assert not at.exception
+        start = strings[f"cls.files.error.{code}"].split("{")[0]
+        assert any(e.value.startswith(start) for e in at.error), (code, [e.value for e in at.error])
+    assert "layers.0.weight: file (256, 784), model (128, 64)" in at.error[0].value
+
+
+def test_missing_mnist_falls_back_to_digits_with_the_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("NNKIT_DATA_DIR", str(tmp_path))
+    at = open_page("classification", "en", {"dataset": "mnist"})
+    assert not at.exception
+    note = at.info[0].value
+    assert "python -m nnkit data download mnist" in note and "8x8" in note
+    assert re.search(r"1,797 real handwritten digits", " ".join(c.value for c in at.caption))

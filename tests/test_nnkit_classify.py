@@ -1,0 +1,204 @@
+"""Classification in nnkit: accuracy on real digits, exact resume, model files read safely."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from dataclasses import replace
+
+import pytest
+import torch
+
+from nnkit import checkpoints
+from nnkit.classify import DigitNet, confident_mistakes, evaluate_run, predict
+from nnkit.datasets.images import load
+from nnkit.experiments import classification as C
+from nnkit.experiments.base import parse
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load("digits")
+
+
+def trained(p, data, epochs):
+    train, test = C.tensors(data, torch.device("cpu"))
+    run = C.start(p, data, torch.device("cpu"))
+    run.train(train, test, epochs)
+    return run, test
+
+
+def test_mlp_on_real_digits_reaches_95_percent_in_five_epochs(digits):
+    run, test = trained(C.ClassificationParams(), digits, 5)
+    result = evaluate_run(run.model, test, 10)
+    assert result.accuracy >= 0.95, result.accuracy
+    assert result.confusion.sum() == len(digits.test_y) == 359
+    assert result.per_class.min() > 0.8
+    assert run.history[-1]["val_acc"] == pytest.approx(result.accuracy)
+
+
+def test_softmax_regression_is_one_linear_layer(digits):
+    model = DigitNet(64, (), 10)
+    assert [type(m).__name__ for m in model.layers] == ["Linear"]
+    assert model(torch.zeros(3, 8, 8)).shape == (3, 10)  # the view(-1, 64) flattening
+
+
+def test_the_test_set_is_not_shuffled_and_the_training_set_is(digits):
+    run, _ = trained(C.ClassificationParams(epochs=1), digits, 1)
+    order0 = torch.randperm(len(digits.train_y), generator=torch.Generator().manual_seed(run.seed + 0))
+    order1 = torch.randperm(len(digits.train_y), generator=torch.Generator().manual_seed(run.seed + 1))
+    assert not torch.equal(order0, order1)
+    again = load("digits")
+    assert torch.equal(again.test_y, digits.test_y) and torch.equal(again.test_x, digits.test_x)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_resuming_from_a_checkpoint_is_exact(digits, optimizer):
+    p = replace(C.ClassificationParams(), optimizer=optimizer, lr=0.01 if optimizer == "adam" else 0.1)
+    straight, _ = trained(p, digits, 5)
+    first, _ = trained(p, digits, 2)
+    blob = checkpoints.checkpoint(first.model, first.optimizer, first.history, first.steps, C.settings(p))
+    loaded = checkpoints.read_model_file(blob, "run.pt")
+    assert loaded.kind == "checkpoint" and loaded.checkpoint["epoch"] == 2
+    restored, errors = parse(C.ClassificationParams, loaded.checkpoint["settings"], strict=False)
+    assert not errors and restored == p
+    resumed = C.start(restored, digits, torch.device("cpu"))
+    checkpoints.load_weights(resumed.model, loaded.state_dict)
+    resumed.optimizer.load_state_dict(loaded.checkpoint["optimizer"])
+    resumed.history[:] = loaded.checkpoint["history"]
+    train, test = C.tensors(digits, torch.device("cpu"))
+    resumed.train(train, test, 3)
+    assert resumed.epoch == 5 and [e["epoch"] for e in resumed.history] == [0, 1, 2, 3, 4]
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6, rtol=0), name
+
+
+@pytest.mark.parametrize("writer, filename", [(checkpoints.state_dict_pt, "w.pt"),
+                                              (checkpoints.state_dict_safetensors, "w.safetensors")])
+def test_state_dict_files_round_trip(digits, writer, filename):
+    run, test = trained(C.ClassificationParams(), digits, 1)
+    loaded = checkpoints.read_model_file(writer(run.model), filename)
+    assert loaded.kind == "state_dict"
+    fresh = DigitNet(64, (128,), 10)
+    checkpoints.load_weights(fresh, loaded.state_dict)
+    assert evaluate_run(fresh, test, 10).accuracy == evaluate_run(run.model, test, 10).accuracy
+
+
+def test_a_whole_model_file_is_refused_with_the_reason(digits):
+    blob = checkpoints.whole_model(DigitNet(64, (16,), 10))
+    assert torch.load(io.BytesIO(blob), weights_only=False).input_size == 64  # it is a real whole model
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(blob, "model.pt")
+    assert err.value.code == "whole_model"
+
+
+class _Payload:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("wrap", ["torch.save", "raw pickle"])
+def test_a_malicious_pickle_runs_nothing(tmp_path, wrap):
+    target = tmp_path / "pwned"
+    if wrap == "torch.save":
+        buffer = io.BytesIO()
+        torch.save({"layers.0.weight": _Payload(str(target))}, buffer)
+        blob = buffer.getvalue()
+    else:
+        blob = pickle.dumps(_Payload(str(target)))
+    pickle.loads(pickle.dumps(_Payload(str(tmp_path / "control"))))  # the payload does work when unpickled
+    assert (tmp_path / "control").exists()
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(blob, "evil.pt")
+    assert err.value.code in ("whole_model", "corrupt")
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("blob, code", [(b"", "empty"), (b"PK\x03\x04 not a zip at all", "corrupt"),
+                                        (b"\x00\x01garbage", "corrupt"), (b"x" * 100, "corrupt")])
+def test_bad_files_say_what_is_wrong(blob, code):
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(blob, "f.pt")
+    assert err.value.code == code
+
+
+def test_oversized_and_truncated_and_non_weight_files():
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(b"x" * 101, "f.pt", max_bytes=100)
+    assert err.value.code == "too_big"
+    good = checkpoints.state_dict_pt(DigitNet(64, (16,), 10))
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(good[: len(good) // 2], "f.pt")
+    assert err.value.code == "corrupt"
+    buffer = io.BytesIO()
+    torch.save({"just": 1, "numbers": [2, 3]}, buffer)
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(buffer.getvalue(), "f.pt")
+    assert err.value.code == "not_weights"
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(b"\x08\x00\x00\x00\x00\x00\x00\x00{bad json", "f.safetensors")
+    assert err.value.code == "corrupt"
+
+
+def test_a_torchscript_file_is_refused(tmp_path):
+    scripted = torch.jit.script(torch.nn.Linear(2, 2))
+    path = tmp_path / "m.pt"
+    scripted.save(str(path))
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(path.read_bytes(), "m.pt")
+    assert err.value.code == "torchscript"
+
+
+def test_another_architecture_names_the_layers():
+    wide = checkpoints.read_model_file(checkpoints.state_dict_pt(DigitNet(784, (256,), 10)), "w.pt")
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.load_weights(DigitNet(64, (128, 128), 10), wide.state_dict)
+    layers = err.value.details["layers"]
+    assert "layers.0.weight: file (256, 784), model (128, 64)" in layers
+    assert "layers.4.weight: missing" in layers
+
+
+def test_predictions_and_mistakes(digits):
+    run, test = trained(C.ClassificationParams(), digits, 3)
+    result = evaluate_run(run.model, test, 10)
+    probabilities = predict(run.model, test[0][0].numpy())
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert probabilities.argmax() == result.predicted[0]
+    worst = confident_mistakes(result, digits.test_y.numpy(), k=5)
+    assert all(result.predicted[i] != int(digits.test_y[i]) for i in worst)
+    confidences = [result.probabilities[i].max() for i in worst]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_cross_entropy_beats_mse_and_the_binary_classifier_learns(digits):
+    curves = C.compare_losses(C.ClassificationParams(), digits, epochs=5)
+    assert curves["cross_entropy"][-1] > curves["mse"][-1]
+    toy = C.binary_toy(C.ClassificationParams(), epochs=200)
+    assert toy["accuracy"] > 0.95
+    assert ((toy["region"]["p"] >= 0) & (toy["region"]["p"] <= 1)).all()
+
+
+def test_cli_reports_accuracy():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-m", "nnkit", "run", "classification", "--set", "dataset=digits",
+                           "--set", "epochs=3", "--json"], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["epochs"] == 3 and 0.8 < result["test_accuracy"] <= 1.0
