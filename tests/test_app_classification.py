@@ -151,3 +151,18 @@ def test_missing_mnist_falls_back_to_digits_with_the_command(monkeypatch, tmp_pa
     note = at.info[0].value
     assert "python -m nnkit data download mnist" in note and "8x8" in note
     assert re.search(r"1,797 real handwritten digits", " ".join(c.value for c in at.caption))
+
+
+@pytest.mark.parametrize("end", ["lo", "hi"])
+def test_every_slider_at_its_ends(end):
+    from nnkit.experiments.base import specs
+
+    query = {}
+    for name, (_, spec) in specs(C.ClassificationParams).items():
+        if spec.kind in ("int", "float") and spec.ui:
+            value = spec.lo if end == "lo" else spec.hi
+            query[name] = str(int(value) if spec.kind == "int" else value)
+    at = open_page("classification", "zh", query)
+    assert not at.exception, at.exception
+    assert not at.warning
+    assert at.slider(key="hidden_layers").value == (0 if end == "lo" else 3)

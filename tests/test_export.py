@@ -130,3 +130,25 @@ def test_regression_script_from_the_page_prints_what_the_page_shows(tmp_path):
     shown = {row: (w, b) for row, w, b in zip(table[""], table["w"], table["b"])}
     w, b, _ = re.search(rf"^by hand: w = {NUM}, b = {NUM}, loss = {NUM}$", out, re.M).groups()
     assert (float(w), float(b)) == pytest.approx(shown["by hand"], abs=1e-6)
+
+
+# --- classification ----------------------------------------------------------------------------
+
+def test_classification_script_from_the_page_reaches_the_page_accuracy(tmp_path):
+    import time
+
+    at = open_page("classification", "en", {"epochs": "3", "hidden_size": "64"})
+    at.button(key="cls_train").click().run()
+    while at.session_state["cls"]["job"].running:
+        time.sleep(0.3)
+        at.run()
+    at.run()
+    shown = next(m.value for m in at.metric if m.label == "Test accuracy")
+    code = next(c.value for c in at.code if "class Net(nn.Module)" in c.value)
+    out = run_script(code, tmp_path)
+    accuracies = [float(v) for v in re.findall(r"^epoch \d+: test accuracy = (\S+)$", out, re.M)]
+    assert len(accuracies) == 3
+    assert f"{accuracies[-1]:.2%}" == shown
+    history = at.session_state["cls"]["run"].history
+    assert accuracies == pytest.approx([e["val_acc"] for e in history], abs=1e-6)
+    assert (tmp_path / "model_state_dict.pt").exists()
