@@ -5,7 +5,8 @@ FROM python:3.11-slim
 
 ARG TORCH_VARIANT=cuda
 ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    NNKIT_DATA_DIR=/app/data
 
 WORKDIR /app
 COPY requirements.txt .
@@ -15,6 +16,10 @@ RUN if [ "$TORCH_VARIANT" = "cpu" ]; then \
     && pip install --no-cache-dir -r requirements.txt
 
 COPY . .
+# MNIST and Fashion-MNIST, converted once into the cache the app reads (the build has a network;
+# without one the app still runs on the bundled scikit-learn digits and says how to add these).
+RUN python -m nnkit data download mnist fashion-mnist \
+    || echo "MNIST/Fashion-MNIST not downloaded: the app will use the bundled 8x8 digits"
 RUN useradd --create-home --uid 1000 playground && chown -R playground /app
 USER 1000
 

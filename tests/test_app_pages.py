@@ -13,7 +13,7 @@ from nnkit.experiments.regression import RegressionParams
 from ui.locales import en, zh
 
 TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数"),
-          "regression": ("Regression", "回归")}
+          "regression": ("Regression", "回归"), "classification": ("Classification", "分类")}
 
 
 def charts(at) -> list[dict]:
@@ -43,7 +43,8 @@ GARBAGE = {"seed": "-5", "lr": "banana", "x_min": "-100", "functions": ["relu", 
            "hidden_layers": "", "unknown_thing": "1",
            # regression
            "task": "quadratic", "iterations": "-3", "true_weights": "1", "zero_grad": "maybe", "degree": "99"}
-BAD_ON_PAGE = {"activations": ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"],
+BAD_ON_PAGE = {"classification": ["lr", "dataset", "epochs", "hidden_layers"],
+               "activations": ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"],
                "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"]}
 
 

@@ -178,3 +178,42 @@ def test_regression_page_tasks_and_a_csv_upload(server, page, tmp_path):
     no_exception(page)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 3
     shot(page, "regression-polynomial-zh")
+
+
+def test_classification_trains_draws_and_round_trips_a_checkpoint(server, page, tmp_path):
+    page.goto(f"{server}/classification?epochs=1")
+    settle(page)
+    page.get_by_role("heading", name="Classification").wait_for()
+    no_exception(page)
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_role("button", name="Train 1 epochs").click()
+    page.get_by_text("Test accuracy").first.wait_for(timeout=90_000)
+    page.get_by_role("button", name="Continue 1 more epochs").wait_for(timeout=90_000)
+    settle(page)
+    no_exception(page)
+    shot(page, "classification-trained")
+
+    page.get_by_role("tab", name="Draw a digit").click()
+    canvas = page.locator("canvas.nnp-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    for i in range(1, 11):  # a vertical stroke: a "1"
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.2 + 0.06 * i))
+    page.mouse.up()
+    page.get_by_text("The model's guess").wait_for(timeout=30_000)
+    settle(page)
+    no_exception(page)
+    shot(page, "classification-drawn")
+
+    page.get_by_role("tab", name="Model files").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="checkpoint (.pt)").click()
+    saved = tmp_path / "checkpoint.pt"
+    download.value.save_as(saved)
+    assert saved.stat().st_size > 1000
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(saved))
+    page.get_by_text("Loaded a checkpoint: 1 epochs so far.").wait_for(timeout=30_000)
+    settle(page)
+    no_exception(page)

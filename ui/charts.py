@@ -195,9 +195,11 @@ def live_lines(rows: list[dict], x: str, y: str, color: str, x_title: str, y_tit
         "data": {"values": rows}, "height": height,
         "mark": {"type": "line", "point": len(rows) < 60},
         "encoding": {
-            "x": {"field": x, "type": "quantitative", "title": x_title},
+            "x": {"field": x, "type": "quantitative", "title": x_title,
+                  "axis": {"format": "d", "tickMinStep": 1}},  # epochs and steps are whole numbers
             "y": {"field": y, "type": "quantitative", "title": y_title, "scale": {"zero": False}},
-            "color": {"field": color, "type": "nominal", "title": None, "scale": {"scheme": "category10"}},
+            "color": {"field": color, "type": "nominal", "title": None, "scale": {"scheme": "category10"},
+                      "legend": {"orient": "bottom"}},
             "strokeDash": {"field": color, "type": "nominal", "legend": None},
             "tooltip": [{"field": x, "type": "quantitative"}, {"field": y, "type": "quantitative", "format": ".4f"},
                         {"field": color, "type": "nominal"}],

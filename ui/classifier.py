@@ -226,8 +226,8 @@ def drawing_view(data: ImageSet, state: dict) -> None:
     probabilities = predict(run.model, image)
     with right:
         st.image(_zoom(image, 112), caption=t("cls.draw.seen"), clamp=True)
-        st.metric(t("cls.draw.guess"), data.classes[int(np.argmax(probabilities))],
-                  f"{float(np.max(probabilities)):.1%}", delta_color="off")
+        st.metric(t("cls.draw.guess"), data.classes[int(np.argmax(probabilities))])
+        st.caption(t("cls.draw.confidence", p=f"{float(np.max(probabilities)):.1%}"))
         st.vega_lite_chart(spec=charts.bars(list(data.classes), [float(v) for v in probabilities],
                                             t("cls.probability")), width="stretch")
 

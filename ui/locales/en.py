@@ -280,6 +280,7 @@ STRINGS = {
     "cls.draw.error.not_image": "This file is not a picture (PNG, JPEG, GIF, BMP or WebP).",
     "cls.draw.error.too_many_pixels": "This picture has too many pixels to be a digit; use a smaller one.",
     "cls.draw.seen": "what the model sees",
+    "cls.draw.confidence": "with probability {p}",
     "cls.draw.guess": "The model's guess",
     "cls.files.intro": "Three ways to save a model, as a course teaches them:",
     "cls.files.state_pt": "state_dict (.pt)",

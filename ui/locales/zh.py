@@ -280,6 +280,7 @@ STRINGS = {
     "cls.draw.error.not_image": "这个文件不是图片(PNG、JPEG、GIF、BMP 或 WebP)。",
     "cls.draw.error.too_many_pixels": "这张图片的像素太多,不像是一个数字;请使用小一些的图片。",
     "cls.draw.seen": "模型看到的样子",
+    "cls.draw.confidence": "概率为 {p}",
     "cls.draw.guess": "模型的判断",
     "cls.files.intro": "课程中讲到的三种保存模型的方式:",
     "cls.files.state_pt": "state_dict (.pt)",
