@@ -12,41 +12,20 @@ Writes bench/results/activations.json and prints a table.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from common import ROOT, median_time, save, server_threads
 
 
 def page_reruns() -> dict:
-    from conftest import open_page
-    from streamlit.runtime.pages_manager import PagesManager
+    from conftest import open_page, use_navigation_mode
 
-    original = PagesManager.__init__  # as in tests/conftest.py: run through st.navigation
-
-    def init(self, *a, **k):
-        original(self, *a, **k)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
+    use_navigation_mode()
     home = open_page("home")
     activations = open_page("activations")
     home_s = median_time(home.run, 15)
@@ -135,15 +114,12 @@ def home_in_browser() -> dict:
 
 if __name__ == "__main__":
     os.chdir(ROOT)
+    threads = server_threads()
     results = {"reruns": page_reruns(), "training": training()}
     if shutil.which("chromium"):
         results["home_browser"] = home_in_browser()
-    import torch
-
     from nnkit.device import pick_device
 
     results["device"] = pick_device().name
-    results["torch_threads"] = torch.get_num_threads()
-    (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / "activations.json").write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
+    results["torch_threads"] = threads
+    save("activations", results)

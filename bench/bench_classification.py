@@ -12,7 +12,6 @@ NNKIT_THREADS to measure another setting. Writes bench/results/classification.js
 
 from __future__ import annotations
 
-import json
 import struct
 import subprocess
 import sys
@@ -22,14 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import ROOT, save, server_threads
 from torch import nn
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from nnkit.classify import DigitNet  # noqa: E402
-from nnkit.device import configure_threads, pick_device  # noqa: E402
-from nnkit.train import fit  # noqa: E402
+from nnkit.classify import DigitNet
+from nnkit.device import pick_device
+from nnkit.train import fit
 
 N, BATCH = 60_000, 64
 
@@ -134,8 +131,6 @@ def cached_load() -> dict:
 
 
 if __name__ == "__main__":
-    configure_threads()
+    server_threads()
     results = {"pipelines": pipelines(), "cached_load": cached_load()}
-    (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / "classification.json").write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
+    save("classification", results)

@@ -12,31 +12,14 @@ Writes bench/results/regression.json and prints it.
 
 from __future__ import annotations
 
-import json
-import statistics
-import sys
-import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import torch
+from common import median_time, save, server_threads
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from nnkit import regression as R  # noqa: E402
-from nnkit.experiments.regression import RegressionParams, run_polynomial  # noqa: E402
-
-
-def median_time(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from nnkit import regression as R
+from nnkit.experiments.regression import RegressionParams, run_polynomial
 
 
 def bare(x, y, lr, iterations):
@@ -79,16 +62,9 @@ def polynomial_sweep() -> dict:
 
 
 def page() -> dict:
-    from conftest import open_page
-    from streamlit.runtime.pages_manager import PagesManager
+    from conftest import open_page, use_navigation_mode
 
-    original = PagesManager.__init__  # as in tests/conftest.py: run through st.navigation
-
-    def init(self, *a, **k):
-        original(self, *a, **k)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
+    use_navigation_mode()
     home = open_page("home")
     at = open_page("regression")
 
@@ -104,8 +80,7 @@ def page() -> dict:
 
 
 if __name__ == "__main__":
+    threads = server_threads()
     results = {"one_variable_1000_iterations": one_variable(), "polynomial_sweep": polynomial_sweep(),
-               "page": page(), "torch_threads": torch.get_num_threads()}
-    (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / "regression.json").write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
+               "page": page(), "torch_threads": threads}
+    save("regression", results)

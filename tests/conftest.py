@@ -27,7 +27,30 @@ def open_page(page: str = "home", lang: str = "en", query: dict | None = None, t
 
 
 @pytest.fixture(autouse=True)
-def _navigation_mode(monkeypatch):
+def _one_torch_thread():
+    """One torch thread per operation, as the server runs (nnkit.device.configure_threads): the
+    tensors here are tiny, and on a busy 2-core machine two threads per operation stall badly."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def use_navigation_mode() -> None:
+    """See _navigation_mode; also used by the benchmarks, which open pages outside pytest."""
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+
+
+@pytest.fixture(autouse=True)
+def _navigation_mode():
     """Run every AppTest run through app.py's st.navigation, as a served app does.
 
     AppTest forgets before each run that st.navigation is in use, and with a `pages/` folder it
@@ -37,9 +60,6 @@ def _navigation_mode(monkeypatch):
     on a fresh session with no state to lose.
     """
     original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+    use_navigation_mode()
+    yield
+    PagesManager.__init__ = original

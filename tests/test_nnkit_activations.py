@@ -16,14 +16,6 @@ from nnkit.activations import (ACTIVATIONS, CURVE_NAMES, SATURATION_THRESHOLD, c
 SLOPE = 0.2  # a leaky slope different from the default, so that passing it on is checked
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is fastest, and spared the stalls of a busy shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 # Independent definitions of f, straight from torch.nn.functional.
 REFERENCE_F = {
     "sigmoid": torch.sigmoid,

@@ -17,14 +17,6 @@ from nnkit.experiments import classification as C
 from nnkit.experiments.base import parse
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def digits():
     return load("digits")

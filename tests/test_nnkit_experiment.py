@@ -8,7 +8,6 @@ from dataclasses import asdict, fields, replace
 
 import numpy as np
 import pytest
-import torch
 
 from nnkit.experiments import registry
 from nnkit.experiments.activations import (EXPERIMENT, GRID, ActivationsParams, run, summary,
@@ -16,15 +15,6 @@ from nnkit.experiments.activations import (EXPERIMENT, GRID, ActivationsParams, 
 from nnkit.experiments.base import ParamError, Spec, coerce, fmt, parse, specs, to_text
 
 SPECS = specs(ActivationsParams)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is fastest, and spared the stalls of a busy shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def spec(name: str) -> Spec:

@@ -27,15 +27,6 @@ RAW_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 N_TRAIN, N_TEST = 100, 20
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is fastest, and spared the stalls of a busy shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(autouse=True)
 def _no_ambient_data_dir(monkeypatch, tmp_path):
     """No test may read or write the real ~/.cache/nnkit: every default points into tmp_path."""

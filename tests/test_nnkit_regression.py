@@ -20,15 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 180
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is fastest, and spared the stalls of a busy shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def default_line(**overrides):
     p = RegressionParams(**overrides)
     return R.make_line(p.true_w, p.true_b, p.noise, p.n_points, p.seed)

@@ -15,15 +15,6 @@ STEP_KEYS = {"event", "epoch", "step", "loss", "lr", "acc"}  # acc: the batch ac
 EPOCH_KEYS = {"event", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is fastest, and spared the stalls of a busy shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def blobs(n: int = 100, seed: int = 0, gap: float = 2.0) -> tuple[torch.Tensor, torch.Tensor]:
     """Two Gaussian blobs, linearly separable: class 0 around (-gap, -gap), class 1 around (gap, gap)."""
     g = torch.Generator().manual_seed(seed)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, ClassVar
 
-import numpy as np
 import torch
 from torch import nn
 
