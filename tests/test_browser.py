@@ -193,6 +193,16 @@ def test_classification_trains_draws_and_round_trips_a_checkpoint(server, page, 
     no_exception(page)
     shot(page, "classification-trained")
 
+    page.get_by_role("tab", name="Evaluate").click()
+    confusion = page.locator('[data-testid="stVegaLiteChart"]:visible').nth(1).locator("canvas, svg").first
+    confusion.wait_for()
+    box = confusion.bounding_box()  # the plot fills the top right; the x axis takes ~70 px below it
+    page.mouse.click(box["x"] + box["width"] - 12, box["y"] + box["height"] - 70 - 12)  # the cell (9, 9)
+    page.get_by_text("Test images of class 9 predicted as 9").wait_for(timeout=30_000)
+    settle(page)
+    no_exception(page)
+    shot(page, "classification-confusion-click")
+
     page.get_by_role("tab", name="Draw a digit").click()
     canvas = page.locator("canvas.nnp-canvas")
     canvas.wait_for()

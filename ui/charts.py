@@ -101,7 +101,7 @@ def lines(rows: list[dict], x: str, y: str, color: str, x_title: str, y_title: s
     return alt.Chart(pd.DataFrame(rows)).mark_line().encode(
         x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title, scale=scale),
         color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(scheme="category10")),
-        strokeDash=alt.StrokeDash(f"{color}:N", legend=None),
+        strokeDash=alt.StrokeDash(f"{color}:N", title=None),  # same field: one legend with colour and dash
         tooltip=[x, alt.Tooltip(f"{y}:Q", format=".5g"), color],
     ).properties(height=height).to_dict()
 
@@ -171,7 +171,7 @@ def confusion(matrix: tuple[tuple[int, ...], ...], labels: tuple[str, ...], true
     """A confusion matrix as a heatmap; clicking a cell selects it (selection parameter "cell")."""
     rows = [{"true": labels[i], "predicted": labels[j], "count": int(c)}
             for i, row in enumerate(matrix) for j, c in enumerate(row)]
-    cell = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
+    cell = alt.selection_point(name="cell", fields=["true", "predicted"], on="click", empty=False)
     base = alt.Chart(pd.DataFrame(rows)).encode(
         x=alt.X("predicted:N", title=predicted_title, sort=list(labels)),
         y=alt.Y("true:N", title=true_title, sort=list(labels)))
@@ -200,7 +200,7 @@ def live_lines(rows: list[dict], x: str, y: str, color: str, x_title: str, y_tit
             "y": {"field": y, "type": "quantitative", "title": y_title, "scale": {"zero": False}},
             "color": {"field": color, "type": "nominal", "title": None, "scale": {"scheme": "category10"},
                       "legend": {"orient": "bottom"}},
-            "strokeDash": {"field": color, "type": "nominal", "legend": None},
+            "strokeDash": {"field": color, "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
             "tooltip": [{"field": x, "type": "quantitative"}, {"field": y, "type": "quantitative", "format": ".4f"},
                         {"field": color, "type": "nominal"}],
         },
