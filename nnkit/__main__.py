@@ -57,7 +57,12 @@ def _run(registry, name: str, settings: list[str], as_json: bool) -> int:
         params, _ = parse(exp.params_cls, raw, strict=True)
     except ParamError as err:
         return _fail(str(err))
-    result = exp.summary(exp.run(params))
+    from nnkit.datasets.images import DatasetError
+
+    try:
+        result = exp.summary(exp.run(params))
+    except DatasetError as err:
+        return _fail(str(err))
     if as_json:
         print(json.dumps(result, default=_jsonable))
     else:

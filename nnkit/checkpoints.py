@@ -96,11 +96,16 @@ def read_model_file(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES)
         content = _read_safetensors(data) if filename.endswith(".safetensors") else _read_pickle(data)
     else:
         try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+            entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
         except zipfile.BadZipFile:
             raise ModelFileError("corrupt", "the file is damaged: it is not a complete PyTorch file") from None
-        if any(n.endswith("constants.pkl") or "/code/" in n for n in names):
+        if any(e.filename.endswith("constants.pkl") or "/code/" in e.filename for e in entries):
             raise ModelFileError("torchscript", "TorchScript files are programs and are not loaded")
+        # torch.save stores its entries uncompressed; a compressed one could unpack to gigabytes
+        unpacked = sum(e.file_size for e in entries)
+        if unpacked > max_bytes or any(e.compress_type != zipfile.ZIP_STORED for e in entries):
+            raise ModelFileError("too_big", f"the file unpacks to {unpacked:,} bytes; the limit is {max_bytes:,}",
+                                 size=unpacked, limit=max_bytes)
         content = _read_pickle(data)
     return _classify(content)
 
@@ -127,13 +132,29 @@ def _read_pickle(data: bytes):
         raise ModelFileError("corrupt", "the file is damaged or is not a PyTorch file") from None
 
 
+def _is_state_dict(value) -> bool:
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def _checkpoint_is_complete(content: dict) -> bool:
+    """Every part a resume reads, of the type it reads: a damaged or hand-made file is refused here
+    rather than failing half-way through a resume."""
+    optimizer, history, steps = content.get("optimizer"), content.get("history"), content.get("steps", [])
+    epoch_keys = {"epoch", "train_loss", "val_loss", "val_acc"}
+    return (_is_state_dict(content.get("model")) and isinstance(content.get("settings"), dict)
+            and isinstance(optimizer, dict) and isinstance(optimizer.get("param_groups"), list)
+            and isinstance(optimizer.get("state"), dict)
+            and isinstance(history, list) and all(isinstance(e, dict) and epoch_keys <= set(e) for e in history)
+            and isinstance(steps, list) and all(isinstance(s, (list, tuple)) and len(s) == 2 for s in steps))
+
+
 def _classify(content) -> ModelFile:
     if isinstance(content, dict) and content.get("format") == FORMAT:
-        if not isinstance(content.get("model"), dict) or not isinstance(content.get("settings"), dict):
-            raise ModelFileError("corrupt", "the checkpoint is incomplete")
+        if not _checkpoint_is_complete(content):
+            raise ModelFileError("corrupt", "the checkpoint is incomplete or damaged")
         return ModelFile("checkpoint", content["model"], content)
-    if isinstance(content, dict) and content and all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                                      for k, v in content.items()):
+    if _is_state_dict(content):
         return ModelFile("state_dict", content)
     raise ModelFileError("not_weights", "the file holds no model weights")
 

@@ -7,6 +7,7 @@ set not), evaluation under `model.eval()` and `torch.no_grad()`.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nnkit.device import seeded
 from nnkit.models import mlp
 from nnkit.train import FitResult, evaluate, fit
 
@@ -55,6 +57,9 @@ class Evaluation:
     probabilities: np.ndarray  # (n_test, n_classes)
 
 
+_RUN_IDS = itertools.count()
+
+
 @dataclass
 class TrainingRun:
     """A model, its optimizer and everything it went through: trained a few epochs at a time."""
@@ -65,6 +70,13 @@ class TrainingRun:
     seed: int
     history: list = field(default_factory=list)  # fit's epoch events, over every call to train()
     steps: list = field(default_factory=list)  # (loss, batch accuracy) of every step
+    loaded: bool = False  # weights came from a file: worth evaluating even with no epoch trained here
+    uid: int = field(default_factory=lambda: next(_RUN_IDS))  # tells runs apart in caches
+
+    @property
+    def has_weights(self) -> bool:
+        """Trained here, or loaded: anything but the random initial weights."""
+        return self.loaded or bool(self.steps)
 
     @property
     def epoch(self) -> int:
@@ -90,8 +102,9 @@ class TrainingRun:
 
 def new_run(input_size: int, hidden_sizes: tuple[int, ...], n_classes: int, activation: str, optimizer: str,
             lr: float, batch_size: int, seed: int, device) -> TrainingRun:
-    torch.manual_seed(seed)  # the initial weights follow the seed
-    model = DigitNet(input_size, hidden_sizes, n_classes, activation).to(device)
+    with seeded(seed):  # the initial weights follow the seed, whatever other sessions do meanwhile
+        model = DigitNet(input_size, hidden_sizes, n_classes, activation)
+    model = model.to(device)
     return TrainingRun(model, make_optimizer(optimizer, model.parameters(), lr), batch_size, seed)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,7 @@ class DeviceChoice:
     name: str  # "cuda", "mps" or "cpu"
     requested: str | None  # what NNKIT_DEVICE (or the caller) asked for, if anything
     reason: str  # one line a person can read
+    code: str = "best"  # "best", "requested", "unknown" or "unavailable": for translated messages
 
     @property
     def device(self) -> torch.device:
@@ -45,14 +48,33 @@ def pick_device(requested: str | None = None) -> DeviceChoice:
     if requested:
         req = requested.strip().lower()
         if req not in KNOWN:
-            return DeviceChoice("cpu", requested, f"unknown device {requested!r} requested; using cpu")
+            return DeviceChoice("cpu", requested, f"unknown device {requested!r} requested; using cpu", "unknown")
         if _available(req):
-            return DeviceChoice(req, requested, f"{req} requested")
-        return DeviceChoice("cpu", requested, f"{req} requested but not available; using cpu")
+            return DeviceChoice(req, requested, f"{req} requested", "requested")
+        return DeviceChoice("cpu", requested, f"{req} requested but not available; using cpu", "unavailable")
     for name in KNOWN:
         if _available(name):
             return DeviceChoice(name, None, f"{name} is the best available device")
     return DeviceChoice("cpu", None, "cpu")  # unreachable: cpu is always available
+
+
+_SEED_LOCK = threading.Lock()
+
+
+@contextmanager
+def seeded(seed: int | None):
+    """Seed torch's global generator (unless seed is None) and hold it for the block.
+
+    A server runs every visitor's script in its own thread, all sharing torch's one global
+    generator: without the lock another visitor's model could draw numbers between our
+    manual_seed and our layers' initialisation, and the same seed would give other weights.
+    Code that builds layers without caring for their initial values (they are overwritten)
+    still takes the lock with seed=None, so that it never draws in the middle of someone else's.
+    """
+    with _SEED_LOCK:
+        if seed is not None:
+            torch.manual_seed(seed)
+        yield
 
 
 def seed_everything(seed: int) -> None:

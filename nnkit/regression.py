@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nnkit.device import seeded
 from nnkit.train import fit
 
 DTYPE = torch.float64
@@ -74,7 +75,8 @@ def train_by_hand(x, y, w0: float, b0: float, lr: float, iterations: int, zero_g
 
 def train_linear(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True) -> Trace:
     """The same, packaged: nn.Linear, MSELoss and torch.optim.SGD through nnkit's `fit`."""
-    model = nn.Linear(1, 1, dtype=DTYPE)
+    with seeded(None):  # its random initial values are overwritten below
+        model = nn.Linear(1, 1, dtype=DTYPE)
     with torch.no_grad():
         model.weight.fill_(w0)
         model.bias.fill_(b0)
@@ -141,7 +143,8 @@ def train_multi(x, y, lr: float, iterations: int, standardize: bool,
     mean, std = x.mean(dim=0), x.std(dim=0)
     std = torch.where(std > 0, std, torch.ones_like(std))  # a constant column stays as it is
     inputs = (x - mean) / std if standardize else x
-    model = nn.Linear(x.shape[1], 1, dtype=DTYPE)
+    with seeded(None):  # its random initial values are overwritten below
+        model = nn.Linear(x.shape[1], 1, dtype=DTYPE)
     nn.init.zeros_(model.weight), nn.init.zeros_(model.bias)
     result = fit(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=lr), (inputs, y), epochs=iterations,
                  callback=callback)

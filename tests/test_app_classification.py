@@ -166,3 +166,34 @@ def test_every_slider_at_its_ends(end):
     assert not at.exception, at.exception
     assert not at.warning
     assert at.slider(key="hidden_layers").value == (0 if end == "lo" else 3)
+
+
+def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():
+    data = C.load("digits")
+    p = C.ClassificationParams()
+    train, test = C.tensors(data, torch.device("cpu"))
+    run = C.start(p, data, torch.device("cpu"))
+    run.train(train, test, 3)
+    at = open_page("classification")
+    at.file_uploader(key="cls_model_file").set_value(
+        ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
+    assert not at.exception
+    shown = metric(at, "Test accuracy")
+    assert shown == f"{run.history[-1]['val_acc']:.2%}"
+    assert not any(i.value == en.STRINGS["cls.eval.first"] for i in at.info)
+
+
+def test_a_damaged_checkpoint_upload_is_explained_not_crashed():
+    import io
+
+    data = C.load("digits")
+    run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
+    content = torch.load(io.BytesIO(checkpoints.checkpoint(run.model, run.optimizer, [], [], C.settings(
+        C.ClassificationParams()))), weights_only=True)
+    content.pop("optimizer")
+    buffer = io.BytesIO()
+    torch.save(content, buffer)
+    at = open_page("classification")
+    at.file_uploader(key="cls_model_file").set_value(("c.pt", buffer.getvalue(), "application/octet-stream")).run()
+    assert not at.exception
+    assert any(e.value == en.STRINGS["cls.files.error.corrupt"] for e in at.error)

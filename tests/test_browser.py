@@ -143,7 +143,7 @@ def test_a_shared_link_restores_the_experiment(server, page):
     settle(page)
     page.get_by_role("heading", name="激活函数").wait_for()
     no_exception(page)
-    assert page.get_by_text("lr: 'banana' is not a number").is_visible()
+    assert page.get_by_text("lr:'banana' 不是数字").is_visible()  # the notice in the page's language
     assert "dataset=moons" in page.url and "temperature=2" in page.url and "banana" not in page.url
     page.goto(f"{server}/home?lang=zh")
     settle(page)

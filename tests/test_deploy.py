@@ -51,7 +51,7 @@ def test_public_deployment_settings():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["enableXsrfProtection"] is True and config["server"]["enableCORS"] is True
-    assert config["server"]["maxUploadSize"] <= 10
+    assert config["server"]["maxUploadSize"] <= 20
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["toolbarMode"] == "viewer"
     assert config["client"]["showErrorDetails"] in ("type", "none", False)

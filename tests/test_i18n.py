@@ -71,6 +71,10 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"cls.files.error.{code}" for code in (*MODEL_FILE_CODES, "missing")}
     keys |= {"cls.files.kind.state_dict", "cls.files.kind.checkpoint", "cls.losses.cross_entropy", "cls.losses.mse"}
     keys |= {f"cls.tab.{tab}" for tab in ("data", "train", "evaluate", "draw", "files", "losses")}
+    keys |= {f"cls.source.{name}" for name in ("digits", "mnist", "fashion-mnist")}
+    keys |= {f"sidebar.device.{code}" for code in ("requested", "unknown", "unavailable")}
+    keys |= {f"param.error.{code}" for code in ("not_int", "not_number", "not_finite", "outside", "not_bool",
+                                                "not_choice", "count", "unknown_name")}
     keys |= {f"reg.{part}" for part in ("linear", "multiple", "polynomial", "raw", "standardized", "train", "val")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):

@@ -194,3 +194,79 @@ def test_cli_reports_accuracy():
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["epochs"] == 3 and 0.8 < result["test_accuracy"] <= 1.0
+
+
+def test_a_compressed_file_that_would_unpack_to_gigabytes_is_refused_unread():
+    import zipfile
+
+    plain = checkpoints.state_dict_pt(DigitNet(64, (16,), 10))
+    packed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain)) as source, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in source.infolist():
+            out.writestr(entry.filename, source.read(entry))
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(packed.getvalue(), "w.pt")
+    assert err.value.code == "too_big"
+    buffer = io.BytesIO()
+    torch.save({"w": torch.zeros(1_000_000)}, buffer)  # 4 MB of tensor data in a 4 MB limit's stead
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(buffer.getvalue(), "w.pt", max_bytes=1_000_000)
+    assert err.value.code == "too_big"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda c: c.pop("optimizer"),
+    lambda c: c.update(optimizer={}),
+    lambda c: c.update(steps=[1, 2]),
+    lambda c: c.update(history="abc"),
+    lambda c: c.update(history=[{"epoch": 0}]),
+    lambda c: c.update(model={"w": 1}),
+], ids=["no optimizer", "empty optimizer", "bad steps", "history text", "history without metrics", "bad model"])
+def test_a_damaged_checkpoint_is_refused_before_any_resume(digits, damage):
+    run, _ = trained(C.ClassificationParams(), digits, 1)
+    content = torch.load(io.BytesIO(checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps,
+                                                           C.settings(C.ClassificationParams()))),
+                         weights_only=True)
+    damage(content)
+    buffer = io.BytesIO()
+    torch.save(content, buffer)
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(buffer.getvalue(), "c.pt")
+    assert err.value.code in ("corrupt", "not_weights")
+
+
+def test_the_same_seed_gives_the_same_weights_while_other_sessions_build_models(digits):
+    import threading
+
+    from nnkit.device import seeded
+
+    reference = C.start(C.ClassificationParams(), digits, "cpu").model.state_dict()
+    stop = threading.Event()
+
+    def other_visitor():
+        while not stop.is_set():
+            with seeded(7):
+                torch.nn.Linear(64, 64)
+
+    thread = threading.Thread(target=other_visitor)
+    thread.start()
+    try:
+        for _ in range(30):
+            weights = C.start(C.ClassificationParams(), digits, "cpu").model.state_dict()
+            assert all(torch.equal(weights[k], reference[k]) for k in reference)
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_the_cli_says_a_missing_dataset_in_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-m", "nnkit", "run", "classification", "--set", "dataset=mnist"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "NNKIT_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nnkit:") and "data download mnist" in lines[0]

@@ -235,3 +235,14 @@ def test_duplicate_column_names_are_not_silently_dropped():
     except TableError:
         return  # naming the problem is fine too
     assert sum(len(v) for v in table.columns.values()) == 9
+
+
+def test_a_cell_beyond_the_csv_field_limit_is_a_table_error():
+    err = error_of(b"a,b\n1,2\n3,4\n5,6\n7," + b"9" * 200_000 + b"\n")
+    assert err.code == "not_csv"
+
+
+def test_repeated_names_that_collide_with_suffixes_keep_every_column():
+    table = read_csv(b"a,a,a (2),a (2)\n1,2,3,4\n5,6,7,8\n9,10,11,12\n")
+    assert len(table.columns) == 4
+    assert [table.columns[n][0] for n in table.columns] == [1, 2, 3, 4]

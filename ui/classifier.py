@@ -77,7 +77,7 @@ def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 10)
 
 
 def data_view(data: ImageSet) -> None:
-    st.caption(t("cls.data.source", source=data.source, train=len(data.train_y), test=len(data.test_y),
+    st.caption(t("cls.data.source", source=t(f"cls.source.{data.name}"), train=len(data.train_y), test=len(data.test_y),
                   h=data.shape[0], w=data.shape[1]))
     x, y = data.train_x.numpy(), data.train_y.numpy()
     st.subheader(t("cls.data.samples"))
@@ -165,11 +165,14 @@ def _progress(state: dict) -> None:
 
 def evaluation_view(data: ImageSet, state: dict) -> None:
     run = state["run"]
-    if run.epoch == 0 or (state["job"] and state["job"].running):
+    if state["job"] and state["job"].running:
+        st.info(t("cls.busy"))
+        return
+    if not run.has_weights:
         st.info(t("cls.eval.first"))
         return
     test = device_tensors(data.name)[1]
-    result = remembered("cls_eval", (id(run), run.epoch), lambda: evaluate_run(run.model, test, data.n_classes))
+    result = remembered("cls_eval", (run.uid, len(run.steps)), lambda: evaluate_run(run.model, test, data.n_classes))
     st.markdown(t("cls.eval.intro"))
     st.metric(t("cls.test_acc"), f"{result.accuracy:.2%}")
     left, right = st.columns(2)
@@ -206,8 +209,11 @@ def drawing_view(data: ImageSet, state: dict) -> None:
     from ui.canvas import draw_digit
 
     run = state["run"]
+    busy = state["job"] is not None and state["job"].running
     st.markdown(t("cls.draw.intro", h=data.shape[0], w=data.shape[1]))
-    if run.epoch == 0:
+    if busy:  # never read weights while the worker thread is changing them
+        st.info(t("cls.busy"))
+    elif not run.has_weights:
         st.info(t("cls.eval.first"))
     left, right = st.columns(2)
     with left:
@@ -220,7 +226,7 @@ def drawing_view(data: ImageSet, state: dict) -> None:
             picture = read_picture(upload.getvalue())
         except PictureError as err:
             left.error(t(f"cls.draw.error.{err.code}"))
-    if picture is None or run.epoch == 0:
+    if picture is None or not run.has_weights or busy:
         return
     image = to_mnist(picture) if data.shape == (28, 28) else to_digits8(picture)
     probabilities = predict(run.model, image)
@@ -238,7 +244,7 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
     run = state["run"]
     st.markdown(t("cls.files.intro"))
     busy = state["job"] is not None and state["job"].running
-    if run.epoch > 0 and not busy:
+    if run.has_weights and not busy:
         name = f"{p.dataset}-{run.epoch}ep"
         a, b, c, d = st.columns(4)
         a.download_button(t("cls.files.state_pt"), checkpoints.state_dict_pt(run.model), f"{name}-state_dict.pt",
@@ -263,7 +269,11 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
                 raise checkpoints.ModelFileError("corrupt", "; ".join(errors.values()))
             run = C.start(restored, dataset(restored.dataset), pick_device().device)
             checkpoints.load_weights(run.model, loaded.state_dict)
-            run.optimizer.load_state_dict(loaded.checkpoint["optimizer"])
+            try:
+                run.optimizer.load_state_dict(loaded.checkpoint["optimizer"])
+            except (ValueError, KeyError, TypeError, RuntimeError):
+                raise checkpoints.ModelFileError("corrupt", "the optimizer state does not fit") from None
+            run.loaded = True
             run.history[:] = loaded.checkpoint["history"]
             run.steps[:] = [tuple(s) for s in loaded.checkpoint.get("steps", [])]
             # the page's settings become the checkpoint's, so the model and the widgets agree
@@ -272,6 +282,7 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
         else:
             run = C.start(p, data, pick_device().device)
             checkpoints.load_weights(run.model, loaded.state_dict)
+            run.loaded = True
             key = state["key"]
     except checkpoints.ModelFileError as err:
         st.error(t(f"cls.files.error.{err.code}", **err.details))
@@ -292,7 +303,7 @@ def losses_view(p: C.ClassificationParams) -> None:
     st.markdown(t("cls.losses.intro"))
     digits = dataset("digits")
     if st.toggle(t("cls.losses.run"), key="cls_losses_on"):
-        curves = remembered("cls_losses", (p.hidden_layers, p.hidden_size, p.activation, p.seed),
+        curves = remembered("cls_losses", (p.hidden_layers, p.hidden_size, p.activation, p.batch_size, p.seed),
                             lambda: C.compare_losses(p, digits))
         rows = [{"epoch": i + 1, "accuracy": v, "loss": t(f"cls.losses.{name}")}
                 for name, values in curves.items() for i, v in enumerate(values)]

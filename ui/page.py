@@ -35,7 +35,7 @@ def header(page: str, params_cls: type | None = None) -> None:
         params.bind_all(params_cls)
     bad = urlstate.notices()
     if bad:
-        st.warning(t("url.notice") + "\n\n" + "\n".join(f"- `{message}`" for _, message in bad), icon="⚠️")
+        st.warning(t("url.notice") + "\n\n" + "\n".join(f"- {params.describe(err)}" for _, err in bad), icon="⚠️")
 
 
 def share_link() -> None:

@@ -47,6 +47,13 @@ def _to_url(spec: Spec, value: Any) -> str | list[str]:
     return to_text(spec, value)
 
 
+def describe(err: ValueError) -> str:
+    """A bad value's problem in the learner's language (param.error.<code>)."""
+    if isinstance(err, ParamError) and has(f"param.error.{err.code}"):
+        return t(f"param.error.{err.code}", **err.details)
+    return str(err)
+
+
 def choice_label(value: str, lang: str | None = None) -> str:
     return t(f"choice.{value}", lang=lang) if has(f"choice.{value}") else value
 
@@ -77,7 +84,7 @@ def widget(params_cls: type, name: str, container=None) -> None:
         try:
             coerce(name, spec, st.session_state[name])
         except ParamError as err:
-            box.error(t("params.invalid", error=str(err)))
+            box.error(t("params.invalid", error=describe(err)))
     elif spec.kind == "bool":
         box.toggle(**common)
     elif spec.log:

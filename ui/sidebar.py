@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nnkit.experiments.base import Spec, coerce
 from ui import urlstate
 from ui.i18n import DEFAULT, LANGUAGES, t
 
 SEED_MAX = 2**31 - 1
 
 
+LANG_SPEC = Spec("choice", choices=tuple(LANGUAGES))
+SEED_SPEC = Spec("int", lo=0, hi=SEED_MAX)  # the range every experiment's seed parameter has
+
+
 def _parse_lang(raw: list[str]) -> str:
-    if raw[-1] not in LANGUAGES:
-        raise ValueError(f"lang: {raw[-1]!r} is not one of {', '.join(LANGUAGES)}")
-    return raw[-1]
+    return coerce("lang", LANG_SPEC, raw[-1])
 
 
 def _parse_seed(raw: list[str]) -> int:
-    try:
-        seed = int(raw[-1])
-    except ValueError:
-        raise ValueError(f"seed: {raw[-1]!r} is not an integer") from None
-    if not 0 <= seed <= SEED_MAX:
-        raise ValueError(f"seed: {seed} is outside [0, {SEED_MAX}]")
-    return seed
+    return coerce("seed", SEED_SPEC, raw[-1])
 
 
 def controls() -> None:
@@ -52,4 +49,4 @@ def device(slot) -> None:
     with slot.container():
         st.caption(t("sidebar.device", device=choice.name))
         if choice.requested:
-            st.caption(choice.reason)
+            st.caption(t(f"sidebar.device.{choice.code}", requested=choice.requested, device=choice.name))

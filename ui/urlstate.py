@@ -15,7 +15,7 @@ from typing import Any, Callable
 import streamlit as st
 
 _BOUND = "_url_bound"  # {key: (default, to_url)} for the widgets bound during this run
-_NOTICES = "_url_notices"  # [(key, message)] for bad values met in the URL during this run
+_NOTICES = "_url_notices"  # [(key, error)] for bad values met in the URL during this run
 _KEPT = "_url_kept"  # {key: last value}: survives page switches, which drop widgets and the query
 _REQUESTED = "_url_requested"  # {key: value} to put into widgets at the start of the next run
 
@@ -45,13 +45,13 @@ def bind(key: str, default: Any, from_url: Callable[[list[str]], Any],
             try:
                 value = from_url(raw)
             except ValueError as err:
-                st.session_state[_NOTICES].append((key, str(err)))
+                st.session_state[_NOTICES].append((key, err))
         st.session_state[key] = value
     kept[key] = st.session_state[key]
     st.session_state[_BOUND][key] = (default, to_url)
 
 
-def notices() -> list[tuple[str, str]]:
+def notices() -> list[tuple[str, ValueError]]:
     return list(st.session_state.get(_NOTICES, []))
 
 

@@ -68,7 +68,10 @@ def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> Table:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
     # (line number in the file, cells) for each non-blank line: messages name the lines a person sees
-    rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    try:
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error:  # a cell over the csv module's field limit, a stray NUL, ...
+        raise TableError("not_csv", "the file cannot be read as CSV", min_rows=MIN_ROWS) from None
     if not rows:
         raise TableError("not_csv", f"a CSV needs a header and at least {MIN_ROWS} rows of 2 or more columns",
                          min_rows=MIN_ROWS)
@@ -85,8 +88,12 @@ def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> Table:
                          row=ragged[0])
     names: list[str] = []
     for i, name in enumerate(header):  # empty names get a number, repeated names a suffix: no column is lost
-        base = name.strip() or f"column {i + 1}"
-        names.append(base if base not in names else f"{base} ({sum(n.split(' (')[0] == base for n in names) + 1})")
+        base = name = name.strip() or f"column {i + 1}"
+        copy = 1
+        while name in names:
+            copy += 1
+            name = f"{base} ({copy})"
+        names.append(name)
     columns, skipped, missing = {}, [], {}
     for j, name in enumerate(names):
         try:

@@ -17,7 +17,7 @@ from torch import nn
 
 from nnkit.activations import ACTIVATIONS, CURVE_NAMES, Curve, curve, softmax
 from nnkit.datasets.toy2d import TOY2D_NAMES, make_toy2d
-from nnkit.device import pick_device
+from nnkit.device import pick_device, seeded
 from nnkit.experiments.base import Experiment, param
 from nnkit.models import mlp
 from nnkit.train import evaluate, fit
@@ -101,8 +101,9 @@ def train_nonlinearity(p: ActivationsParams, callback: Callable[[dict], None] | 
     loss_fn = nn.CrossEntropyLoss()
     nets = {}
     for role, activation in (("with", p.activation), ("without", "none")):
-        torch.manual_seed(p.seed)  # both nets start from the same weights
-        model = mlp(2, [p.hidden_size] * p.hidden_layers, 2, activation, p.leaky_slope).to(device)
+        with seeded(p.seed):  # both nets start from the same weights
+            model = mlp(2, [p.hidden_size] * p.hidden_layers, 2, activation, p.leaky_slope)
+        model = model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=p.lr)
         tag = (lambda e, role=role: callback({**e, "run": role, "epochs": p.epochs})) if callback else None
         result = fit(model, loss_fn, optimizer, (x, y), epochs=p.epochs, callback=tag)

@@ -28,7 +28,14 @@ def bounds(spec: "Spec") -> str:
 
 
 class ParamError(ValueError):
-    """A parameter value that is unknown, of the wrong type or out of range."""
+    """A parameter value that is unknown, of the wrong type or out of range.
+
+    str() is the English sentence the CLI prints; `code` and `details` let a page say it in the
+    learner's language (ui/locales: param.error.<code>)."""
+
+    def __init__(self, code: str, message: str, **details):
+        super().__init__(message)
+        self.code, self.details = code, details
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,14 @@ def _number(name: str, spec: Spec, raw: Any) -> float | int:
         else:
             value = float(raw)
     except (TypeError, ValueError):
-        raise ParamError(f"{name}: {raw!r} is not {'an integer' if spec.kind == 'int' else 'a number'}")
+        raise ParamError("not_int" if spec.kind == "int" else "not_number",
+                         f"{name}: {raw!r} is not {'an integer' if spec.kind == 'int' else 'a number'}",
+                         name=name, value=repr(raw))
     if isinstance(value, float) and not math.isfinite(value):
-        raise ParamError(f"{name}: {raw!r} is not a finite number")
+        raise ParamError("not_finite", f"{name}: {raw!r} is not a finite number", name=name, value=repr(raw))
     if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
-        raise ParamError(f"{name}: {raw!r} is outside {bounds(spec)}")
+        raise ParamError("outside", f"{name}: {raw!r} is outside {bounds(spec)}", name=name, value=repr(raw),
+                         range=bounds(spec))
     return value
 
 
@@ -89,25 +99,28 @@ def coerce(name: str, spec: Spec, raw: Any) -> Any:
             return raw
         text = str(raw).strip().lower()
         if text not in _BOOLS:
-            raise ParamError(f"{name}: {raw!r} is not true or false")
+            raise ParamError("not_bool", f"{name}: {raw!r} is not true or false", name=name, value=repr(raw))
         return _BOOLS[text]
     if spec.kind == "choice":
         value = str(raw).strip()
         if value not in spec.choices:
-            raise ParamError(f"{name}: {value!r} is not one of {', '.join(spec.choices)}")
+            raise ParamError("not_choice", f"{name}: {value!r} is not one of {', '.join(spec.choices)}",
+                             name=name, value=repr(value), choices=", ".join(spec.choices))
         return value
     items = _items(raw)
     if not spec.min_len <= len(items) <= spec.max_len:
-        raise ParamError(f"{name}: needs {spec.min_len} to {spec.max_len} values, got {len(items)}")
+        raise ParamError("count", f"{name}: needs {spec.min_len} to {spec.max_len} values, got {len(items)}",
+                         name=name, low=spec.min_len, high=spec.max_len, got=len(items))
     if spec.kind == "multi":
         unknown = [i for i in items if i not in spec.choices]
         if unknown:
-            raise ParamError(f"{name}: {unknown[0]!r} is not one of {', '.join(spec.choices)}")
+            raise ParamError("not_choice", f"{name}: {unknown[0]!r} is not one of {', '.join(spec.choices)}",
+                             name=name, value=repr(unknown[0]), choices=", ".join(spec.choices))
         return tuple(dict.fromkeys(items))  # keep order, drop repeats
     if spec.kind == "floats":
         element = Spec("float", lo=spec.lo, hi=spec.hi)
         return tuple(float(_number(name, element, i)) for i in items)
-    raise ParamError(f"{name}: unknown kind {spec.kind}")
+    raise ValueError(f"{name}: unknown kind {spec.kind}")  # a programming error, not a user's
 
 
 def to_text(spec: Spec, value: Any) -> str | list[str]:
@@ -134,7 +147,8 @@ def parse(params_cls: type, raw: dict[str, Any], *, strict: bool = True) -> tupl
     for name, value in raw.items():
         if name not in table:
             if strict:
-                raise ParamError(f"unknown parameter {name!r}; known: {', '.join(table)}")
+                raise ParamError("unknown_name", f"unknown parameter {name!r}; known: {', '.join(table)}",
+                                 name=name, known=", ".join(table))
             continue
         try:
             values[name] = coerce(name, table[name][1], value)

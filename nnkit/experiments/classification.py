@@ -18,7 +18,7 @@ from nnkit.activations import CURVE_NAMES
 from nnkit.classify import TrainingRun, as_tensors, evaluate_run, new_run, one_hot_mse
 from nnkit.datasets.images import DATASETS, ImageSet, load
 from nnkit.datasets.toy2d import make_toy2d
-from nnkit.device import pick_device
+from nnkit.device import pick_device, seeded
 from nnkit.experiments.base import Experiment, param
 from nnkit.train import fit
 
@@ -39,9 +39,6 @@ class ClassificationParams:
     @property
     def hidden_sizes(self) -> tuple[int, ...]:
         return (self.hidden_size,) * self.hidden_layers
-
-
-ARCHITECTURE = ("dataset", "hidden_layers", "hidden_size", "activation")  # settings a model file depends on
 
 
 def tensors(data: ImageSet, device) -> tuple[tuple, tuple]:
@@ -87,8 +84,8 @@ def binary_toy(p: ClassificationParams, dataset: str = "moons", epochs: int = 30
     """A sigmoid output and binary cross-entropy (log loss) on a 2-D set, with its decision regions."""
     x_np, y_np = make_toy2d(dataset, 300, 0.15, p.seed)
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).float()[:, None]
-    torch.manual_seed(p.seed)
-    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())  # output: P(class 1)
+    with seeded(p.seed):
+        model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())  # output: P(class 1)
     result = fit(model, nn.BCELoss(), torch.optim.Adam(model.parameters(), lr=0.03), (x, y), epochs=epochs)
     g0 = torch.linspace(float(x[:, 0].min()) - 0.3, float(x[:, 0].max()) + 0.3, 60)
     g1 = torch.linspace(float(x[:, 1].min()) - 0.3, float(x[:, 1].max()) + 0.3, 60)

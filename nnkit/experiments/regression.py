@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, ClassVar
 
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ SURFACE = 50  # the loss surface is drawn on a SURFACE x SURFACE grid
 
 @dataclass(frozen=True)
 class RegressionParams:
+    texts: ClassVar[str] = "reg"  # the page words lr and n_points its own way (param.reg.<name>)
     task: str = param("linear", "choice", choices=("linear", "multiple", "polynomial"))
     n_points: int = param(100, "int", lo=10, hi=1000, step=10)
     noise: float = param(0.3, "float", lo=0.0, hi=3.0, step=0.05)
