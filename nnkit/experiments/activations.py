@@ -19,7 +19,7 @@ from nnkit.activations import ACTIVATIONS, CURVE_NAMES, Curve, curve, softmax
 from nnkit.datasets.toy2d import TOY2D_NAMES, make_toy2d
 from nnkit.device import pick_device, seeded
 from nnkit.experiments.base import Experiment, param
-from nnkit.models import mlp
+from nnkit.models import decision_region, mlp
 from nnkit.train import evaluate, fit
 
 CURVE_POINTS = 201
@@ -60,18 +60,6 @@ def curves(p: ActivationsParams) -> list[Curve]:
     return [curve(name, p.x_min, p.x_max, CURVE_POINTS, p.leaky_slope) for name in p.functions]
 
 
-def _region(model: nn.Module, x: torch.Tensor) -> dict:
-    lo = x.min(dim=0).values - 0.3
-    hi = x.max(dim=0).values + 0.3
-    g0 = torch.linspace(float(lo[0]), float(hi[0]), GRID, device=x.device)
-    g1 = torch.linspace(float(lo[1]), float(hi[1]), GRID, device=x.device)
-    grid = torch.cartesian_prod(g0, g1)
-    with torch.no_grad():
-        prob = torch.softmax(model(grid), dim=1)[:, 1]
-    grid, prob = grid.cpu().numpy(), prob.cpu().numpy()
-    return {"x0": grid[:, 0], "x1": grid[:, 1], "p": prob}
-
-
 def _hidden_view(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -> dict:
     """The points as the output layer sees them, in 2-D, with its decision boundary at u = 0.
 
@@ -109,7 +97,8 @@ def train_nonlinearity(p: ActivationsParams, callback: Callable[[dict], None] | 
         result = fit(model, loss_fn, optimizer, (x, y), epochs=p.epochs, callback=tag)
         final = evaluate(model, loss_fn, (x, y)) if result.outcome != "diverged" else {"loss": float("nan"), "acc": float("nan")}
         nets[role] = TrainedNet(activation, result.outcome, final["acc"], final["loss"], result.epochs,
-                                _region(model, x) if result.outcome != "diverged" else None,
+                                decision_region(lambda g: torch.softmax(model(g), dim=1)[:, 1], x, GRID)
+                                if result.outcome != "diverged" else None,
                                 _hidden_view(model, x, y) if role == "with" and result.outcome != "diverged" else None)
         if result.outcome == "stopped":
             break

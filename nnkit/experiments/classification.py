@@ -20,6 +20,7 @@ from nnkit.datasets.images import DATASETS, ImageSet, load
 from nnkit.datasets.toy2d import make_toy2d
 from nnkit.device import pick_device, seeded
 from nnkit.experiments.base import Experiment, param
+from nnkit.models import decision_region
 from nnkit.train import fit
 
 
@@ -87,14 +88,10 @@ def binary_toy(p: ClassificationParams, dataset: str = "moons", epochs: int = 30
     with seeded(p.seed):
         model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())  # output: P(class 1)
     result = fit(model, nn.BCELoss(), torch.optim.Adam(model.parameters(), lr=0.03), (x, y), epochs=epochs)
-    g0 = torch.linspace(float(x[:, 0].min()) - 0.3, float(x[:, 0].max()) + 0.3, 60)
-    g1 = torch.linspace(float(x[:, 1].min()) - 0.3, float(x[:, 1].max()) + 0.3, 60)
-    grid = torch.cartesian_prod(g0, g1)
     with torch.no_grad():
-        prob = model(grid)[:, 0]
         accuracy = float(((model(x) > 0.5).float() == y).float().mean())
     return {"points": {"x0": x_np[:, 0], "x1": x_np[:, 1], "label": y_np},
-            "region": {"x0": grid[:, 0].numpy(), "x1": grid[:, 1].numpy(), "p": prob.numpy()},
+            "region": decision_region(lambda g: model(g)[:, 0], x),
             "accuracy": accuracy, "loss": [e["train_loss"] for e in result.epochs]}
 
 
