@@ -21,19 +21,19 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nnkit.errors import CodedError
+
 FORMAT = "nnkit-checkpoint-1"
 MAX_BYTES = 20 * 2**20  # a 784-256-10 MLP with Adam's state is about 2.5 MB
 
 
-class ModelFileError(ValueError):
+ERROR_CODES = ("too_big", "empty", "whole_model", "torchscript", "corrupt", "not_weights", "mismatch")
+
+
+class ModelFileError(CodedError):
     """A model file that cannot be used; `code` picks the translated message, `details` fill it."""
 
-    def __init__(self, code: str, message: str, **details):
-        super().__init__(message)
-        self.code, self.details = code, details
-
-
-ERROR_CODES = ("too_big", "empty", "whole_model", "torchscript", "corrupt", "not_weights", "mismatch")
+    codes = ERROR_CODES
 
 
 def _save(obj) -> bytes:

@@ -24,6 +24,8 @@ import io
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
+from nnkit.errors import CodedError
+
 MAX_BYTES = 2_000_000
 MAX_PIXELS = 4096 * 4096  # 16.8 million: any phone photo that fits in MAX_BYTES, far below a bomb
 WORK_SIDE = 1024  # read_picture shrinks larger pictures to this longer side (targets are 28 or 32 px)
@@ -34,13 +36,10 @@ INK_THRESHOLD = 0.2  # ink above this counts for the bounding box
 NOISE_FLOOR = 0.05  # ink below this is set to 0 (MNIST's background is exactly 0)
 
 
-class PictureError(ValueError):
+class PictureError(CodedError):
     """A file that cannot be used; `code` selects the translated message, `details` fill it in."""
 
-    def __init__(self, code: str, message: str, **details):
-        assert code in ERROR_CODES, code
-        super().__init__(message)
-        self.code, self.details = code, details
+    codes = ERROR_CODES
 
 
 # ---------------------------------------------------------------------------------------------

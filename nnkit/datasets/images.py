@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nnkit.errors import CodedError
+
 DATASETS = ("digits", "mnist", "fashion-mnist")
 ERROR_CODES = ("missing", "corrupt", "unknown")
 CACHE_FORMAT = 1
@@ -45,13 +47,10 @@ _CACHE_KEYS = ("train_x", "train_y", "test_x", "test_y")
 _READ_ERRORS = (RuntimeError, ValueError, AssertionError, TypeError, IndexError, OSError, EOFError, zlib.error)
 
 
-class DatasetError(ValueError):
+class DatasetError(CodedError):
     """A dataset that cannot be used; `code` selects the translated message, `details` fill it in."""
 
-    def __init__(self, code: str, message: str, **details):
-        assert code in ERROR_CODES, code
-        super().__init__(message)
-        self.code, self.details = code, details
+    codes = ERROR_CODES
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing tensors field by field has no single truth value

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnkit.errors import CodedError
+
 MAX_BYTES = 1024 * 1024  # 1 MB: plenty for a regression exercise, small enough to parse at once
 MAX_ROWS = 20_000
 MIN_ROWS = 3
@@ -20,13 +22,10 @@ MISSING = {"", "na", "nan", "null", "none", "-", "?"}
 ERROR_CODES = ("too_big", "empty", "not_text", "not_csv", "too_many_rows", "ragged", "no_numeric", "missing")
 
 
-class TableError(ValueError):
+class TableError(CodedError):
     """A file that cannot be used; `code` selects the translated message, `details` fill it in."""
 
-    def __init__(self, code: str, message: str, **details):
-        assert code in ERROR_CODES, code
-        super().__init__(message)
-        self.code, self.details = code, details
+    codes = ERROR_CODES
 
 
 @dataclass

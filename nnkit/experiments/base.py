@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable
 
+from nnkit.errors import CodedError
+
 
 def fmt(number: float) -> str:
     """A number as a person writes it, exactly: 2147483647, not 2.14748e+09; 0.0001, not 1e-04.
@@ -27,15 +29,10 @@ def bounds(spec: "Spec") -> str:
     return f"[{low}, {high}]"
 
 
-class ParamError(ValueError):
-    """A parameter value that is unknown, of the wrong type or out of range.
+class ParamError(CodedError):
+    """A parameter value that is unknown, of the wrong type or out of range (param.error.<code>)."""
 
-    str() is the English sentence the CLI prints; `code` and `details` let a page say it in the
-    learner's language (ui/locales: param.error.<code>)."""
-
-    def __init__(self, code: str, message: str, **details):
-        super().__init__(message)
-        self.code, self.details = code, details
+    codes = ("not_int", "not_number", "not_finite", "outside", "not_bool", "not_choice", "count", "unknown_name")
 
 
 @dataclass(frozen=True)
