@@ -168,3 +168,9 @@ def test_every_activations_slider_at_its_ends(end):
     assert not at.warning, at.warning[0].value
     assert len(charts(at)) >= 5
     assert zh.STRINGS["act.sum"] in [m.label for m in at.metric]
+
+
+def test_an_empty_list_in_the_link_clears_the_curves_without_a_notice():
+    at = open_page("activations", "en", {"functions": ""})
+    assert not at.exception and not at.warning
+    assert at.multiselect(key="functions").value == []

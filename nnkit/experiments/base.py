@@ -84,7 +84,7 @@ _BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0":
 def _items(raw: Any) -> list[str]:
     if isinstance(raw, str):
         return [part.strip() for part in raw.split(",") if part.strip()]
-    return [str(part).strip() for part in raw]
+    return [str(part).strip() for part in raw if str(part).strip()]  # "?functions=" is an empty list
 
 
 def coerce(name: str, spec: Spec, raw: Any) -> Any:
