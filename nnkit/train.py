@@ -116,9 +116,10 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                 loss_sum += loss_value * len(yb)
                 event = {"event": "step", "epoch": epoch, "step": step, "loss": loss_value, "lr": lr}
                 if classification:
-                    batch_correct = int((out.detach().argmax(dim=1) == yb).sum())
-                    correct += batch_correct
-                    event["acc"] = batch_correct / len(yb)
+                    hits = (out.detach().argmax(dim=1) == yb).sum()
+                    correct = correct + hits  # a tensor: no CPU-GPU sync until the epoch ends
+                    if callback is not None:
+                        event["acc"] = hits.item() / len(yb)
                 emit(event)
                 step += 1
             if scheduler is not None:
@@ -126,7 +127,7 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
             record = {"event": "epoch", "epoch": epoch, "train_loss": loss_sum / n,
                       "lr": optimizer.param_groups[0]["lr"]}
             if classification:
-                record["train_acc"] = correct / n
+                record["train_acc"] = int(correct) / n
             if val is not None:
                 for key, value in evaluate(model, loss_fn, val).items():
                     record[f"val_{key}"] = value
