@@ -72,6 +72,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {"cls.files.kind.state_dict", "cls.files.kind.checkpoint", "cls.losses.cross_entropy", "cls.losses.mse"}
     keys |= {f"cls.tab.{tab}" for tab in ("data", "train", "evaluate", "draw", "files", "losses")}
     keys |= {f"cls.source.{name}" for name in ("digits", "mnist", "fashion-mnist")}
+    keys |= {f"cls.train.{which}{one}" for which in ("start", "more") for one in ("", ".one")}
     keys |= {f"sidebar.device.{code}" for code in ("requested", "unknown", "unavailable")}
     keys |= {f"param.error.{code}" for code in ("not_int", "not_number", "not_finite", "outside", "not_bool",
                                                 "not_choice", "count", "unknown_name")}

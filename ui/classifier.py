@@ -102,7 +102,8 @@ def train_controls(p: C.ClassificationParams, data: ImageSet, state: dict) -> No
     run, job = state["run"], state["job"]
     busy = job is not None and job.running
     a, b, c = st.columns(3)
-    label = t("cls.train.start", epochs=p.epochs) if run.epoch == 0 else t("cls.train.more", epochs=p.epochs)
+    key = "cls.train.start" if run.epoch == 0 else "cls.train.more"
+    label = t(key + (".one" if p.epochs == 1 else ""), epochs=p.epochs)  # "1 epoch", "5 epochs"
     if a.button(label, type="primary", disabled=busy, key="cls_train", icon=":material/play_arrow:"):
         train, test = device_tensors(data.name)
         steps = p.epochs * -(-len(train[1]) // run.batch_size)

@@ -289,7 +289,7 @@ STRINGS = {
     "cls.files.checkpoint": "checkpoint (.pt)",
     "cls.files.explain": "1. **state_dict**: the weights only, by layer name. Load it with `model.load_state_dict(torch.load(path, weights_only=True))` into a model built by the same code. `.safetensors` stores the same tensors in a format that cannot carry code.\n2. **Whole model**, `torch.save(model)`: a pickle that records where the model's class lives (`nnkit.classify.DigitNet`). It breaks as soon as that class is moved or renamed, and loading it runs code from the file, so this page never loads one.\n3. **Checkpoint**: the weights plus the optimizer's state, the epoch, the history and the settings. Upload it here and training continues from the last finished epoch, exactly as if it had never stopped (an epoch stopped half-way starts again).",
     "cls.files.upload": "Load a state_dict or a checkpoint to evaluate it or to continue training",
-    "cls.files.loaded": "Loaded a {kind}: {epoch} epochs so far.",
+    "cls.files.loaded": "Loaded a {kind} (epochs trained so far: {epoch}).",
     "cls.files.kind.state_dict": "state_dict",
     "cls.files.kind.checkpoint": "checkpoint",
     "cls.files.error.too_big": "This file has {size} bytes; the limit is {limit}.",
@@ -330,4 +330,6 @@ STRINGS = {
     "cls.source.digits": "scikit-learn's 1,797 real handwritten digits",
     "cls.source.mnist": "MNIST, handwritten digits",
     "cls.source.fashion-mnist": "Fashion-MNIST, photos of clothing items",
+    "cls.train.start.one": "Train 1 epoch",
+    "cls.train.more.one": "Continue 1 more epoch",
 }

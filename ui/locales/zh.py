@@ -289,7 +289,7 @@ STRINGS = {
     "cls.files.checkpoint": "检查点 (.pt)",
     "cls.files.explain": "1. **state_dict**:只有权重,按层名存放。用 `model.load_state_dict(torch.load(path, weights_only=True))` 加载到由同样代码构建的模型中。`.safetensors` 以一种不能携带代码的格式存放同样的张量。\n2. **整个模型**,`torch.save(model)`:一个记录了模型类所在位置(`nnkit.classify.DigitNet`)的 pickle。一旦这个类被移动或改名它就无法加载,而且加载时会执行文件里的代码,所以本页面从不加载这种文件。\n3. **检查点**:权重加上优化器状态、轮次、历史记录和设置。在这里上传它,训练会从最后一个完成的轮次继续,与从未中断时完全一样(中途停止的那一轮会重新开始)。",
     "cls.files.upload": "加载一个 state_dict 或检查点,用来评估或继续训练",
-    "cls.files.loaded": "已加载一个{kind}:目前已训练 {epoch} 轮。",
+    "cls.files.loaded": "已加载一个{kind}(目前已训练的轮数:{epoch})。",
     "cls.files.kind.state_dict": " state_dict ",
     "cls.files.kind.checkpoint": "检查点",
     "cls.files.error.too_big": "这个文件有 {size} 字节;上限是 {limit}。",
@@ -330,4 +330,6 @@ STRINGS = {
     "cls.source.digits": "scikit-learn 自带的 1,797 张真实手写数字",
     "cls.source.mnist": "MNIST 手写数字",
     "cls.source.fashion-mnist": "Fashion-MNIST 服装照片",
+    "cls.train.start.one": "训练 1 轮",
+    "cls.train.more.one": "继续训练 1 轮",
 }
