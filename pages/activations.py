@@ -7,7 +7,7 @@ from nnkit.experiments.activations import EXPERIMENT, ActivationsParams as P, cu
 from ui import charts
 from ui.i18n import t
 from ui.page import code_section, header, run_live, share_link
-from ui.params import choice_label, read, widget
+from ui.params import choice_label, read, widget, widgets
 
 header("act", P)
 p = read(P)
@@ -58,9 +58,7 @@ left.caption(t("act.temperature.explain"))
 # 3. why non-linearity
 st.header(t("act.why"))
 st.markdown(t("act.why.intro"))
-cols = st.columns(4)
-for i, name in enumerate(["dataset", "n_points", "noise", "activation", "hidden_size", "hidden_layers", "lr", "epochs"]):
-    widget(P, name, cols[i % 4])
+widgets(P, ["dataset", "n_points", "noise", "activation", "hidden_size", "hidden_layers", "lr", "epochs"])
 
 train_key = (p.dataset, p.n_points, p.noise, p.activation, p.hidden_size, p.hidden_layers, p.lr, p.epochs,
              p.leaky_slope, p.seed)

@@ -6,7 +6,7 @@ from nnkit.experiments.classification import EXPERIMENT, ClassificationParams as
 from ui import classifier as views
 from ui.i18n import t
 from ui.page import code_section, header, share_link
-from ui.params import read, widget
+from ui.params import read, widget, widgets
 
 header("cls", P)
 p = read(P)
@@ -22,9 +22,7 @@ with tabs[0]:
     views.data_view(data)
 with tabs[1]:
     st.markdown(t("cls.train.intro", input_size=data.input_size, h=data.shape[0], w=data.shape[1]))
-    cols = st.columns(4)
-    for i, name in enumerate(["hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "epochs"]):
-        widget(P, name, cols[i % 4])
+    widgets(P, ["hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "epochs"])
     st.code(t("cls.train.code", input_size=data.input_size), language="python")
     views.train_controls(p, data, state)
 with tabs[2]:

@@ -8,16 +8,14 @@ from ui import charts
 from ui.i18n import t
 from ui.own_data import own_data_section
 from ui.page import code_section, header, remembered, share_link
-from ui.params import read, widget
+from ui.params import read, widget, widgets
 
 header("reg", P)
 p = read(P)
 share_link()
 
 widget(P, "task")
-cols = st.columns(4)
-for col, name in zip(cols, ["n_points", "noise", "lr", "iterations"]):
-    widget(P, name, col)
+widgets(P, ["n_points", "noise", "lr", "iterations"])
 key = tuple(sorted(vars(p).items()))
 result = remembered("reg", key, lambda: run(p))
 
@@ -31,9 +29,7 @@ def diverged_note(outcome: str, who: str) -> bool:
 if p.task == "linear":
     st.header(t("reg.linear"))
     st.markdown(t("reg.linear.intro"))
-    cols = st.columns(4)
-    for col, name in zip(cols, ["true_w", "true_b", "init", "init_value"]):
-        widget(P, name, col)
+    widgets(P, ["true_w", "true_b", "init", "init_value"])
     widget(P, "zero_grad")
     if not p.zero_grad:
         st.warning(t("reg.zero_grad.off"))
@@ -71,9 +67,7 @@ if p.task == "linear":
 elif p.task == "multiple":
     st.header(t("reg.multiple"))
     st.markdown(t("reg.multiple.intro"))
-    cols = st.columns(4)
-    for col, name in zip(cols, ["true_weights", "true_b", "spread", "standardize"]):
-        widget(P, name, col)
+    widgets(P, ["true_weights", "true_b", "spread", "standardize"])
     fits = result["fits"]
     for name, fit in fits.items():
         diverged_note(fit.outcome, t(f"reg.{name}"))
@@ -93,9 +87,7 @@ elif p.task == "multiple":
 else:
     st.header(t("reg.polynomial"))
     st.markdown(t("reg.polynomial.intro"))
-    cols = st.columns(2)
-    widget(P, "truth", cols[0])
-    widget(P, "degree", cols[1])
+    widgets(P, ["truth", "degree"], columns=2)
     (tx, ty), (vx, vy) = result["train"], result["val"]
     points = [{"x": float(x), "y": float(y), "set": t("reg.train")} for x, y in zip(tx, ty)] + \
              [{"x": float(x), "y": float(y), "set": t("reg.val")} for x, y in zip(vx, vy)]

@@ -96,6 +96,13 @@ def widget(params_cls: type, name: str, container=None) -> None:
         box.slider(min_value=float(spec.lo), max_value=float(spec.hi), step=float(spec.step), **common)
 
 
+def widgets(params_cls: type, names: list[str], columns: int = 4) -> None:
+    """Widgets for `names`, laid out left to right in rows of `columns`."""
+    cols = st.columns(columns)
+    for i, name in enumerate(names):
+        widget(params_cls, name, cols[i % columns])
+
+
 def read(params_cls: type) -> Any:
     """The typed parameters from the widgets (and the shared seed); a bad value gives its default."""
     raw = {name: st.session_state[name] for name, (_, spec) in specs(params_cls).items()
