@@ -17,6 +17,7 @@ from torch import nn
 
 from nnkit.device import seeded
 from nnkit.models import mlp
+from nnkit.optim import make_optimizer
 from nnkit.train import FitResult, evaluate, fit
 
 
@@ -32,14 +33,6 @@ class DigitNet(nn.Module):
         # (batch, 28, 28) -> (batch, 784): a Linear layer takes one vector per sample
         x = x.view(-1, self.input_size)
         return self.layers(x)  # logits: CrossEntropyLoss applies log-softmax itself
-
-
-def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    raise ValueError(f"unknown optimizer {name!r}")
 
 
 def as_tensors(images: torch.Tensor, labels: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:

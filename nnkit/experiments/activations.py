@@ -20,6 +20,7 @@ from nnkit.datasets.toy2d import TOY2D_NAMES, make_toy2d
 from nnkit.device import pick_device, seeded
 from nnkit.experiments.base import Experiment, param
 from nnkit.models import decision_region, mlp
+from nnkit.optim import make_optimizer
 from nnkit.train import evaluate, fit
 
 CURVE_POINTS = 201
@@ -92,7 +93,7 @@ def train_nonlinearity(p: ActivationsParams, callback: Callable[[dict], None] | 
         with seeded(p.seed):  # both nets start from the same weights
             model = mlp(2, [p.hidden_size] * p.hidden_layers, 2, activation, p.leaky_slope)
         model = model.to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=p.lr)
+        optimizer = make_optimizer("adam", model.parameters(), p.lr)
         tag = (lambda e, role=role: callback({**e, "run": role, "epochs": p.epochs})) if callback else None
         result = fit(model, loss_fn, optimizer, (x, y), epochs=p.epochs, callback=tag)
         final = evaluate(model, loss_fn, (x, y)) if result.outcome != "diverged" else {"loss": float("nan"), "acc": float("nan")}
@@ -174,7 +175,7 @@ def build(activation):
 for role, activation in [("with", {layer}), ("without", nn.Identity())]:
     torch.manual_seed(SEED)  # both nets start from the same weights
     model = build(activation).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr={lr!r})
+    optimizer = torch.optim.Adam(model.parameters(), lr={lr!r}, fused=True)  # one kernel per step (torch >= 2.4)
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range({epochs}):  # full-batch gradient descent
         model.train()

@@ -21,6 +21,7 @@ from nnkit.datasets.toy2d import make_toy2d
 from nnkit.device import pick_device, seeded
 from nnkit.experiments.base import Experiment, param
 from nnkit.models import decision_region
+from nnkit.optim import make_optimizer
 from nnkit.train import fit
 
 
@@ -87,7 +88,7 @@ def binary_toy(p: ClassificationParams, dataset: str = "moons", epochs: int = 30
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).float()[:, None]
     with seeded(p.seed):
         model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())  # output: P(class 1)
-    result = fit(model, nn.BCELoss(), torch.optim.Adam(model.parameters(), lr=0.03), (x, y), epochs=epochs)
+    result = fit(model, nn.BCELoss(), make_optimizer("adam", model.parameters(), 0.03), (x, y), epochs=epochs)
     with torch.no_grad():
         accuracy = float(((model(x) > 0.5).float() == y).float().mean())
     return {"points": {"x0": x_np[:, 0], "x1": x_np[:, 1], "label": y_np},
