@@ -85,16 +85,37 @@ def seed_everything(seed: int) -> None:
 
 
 THREADS_VAR = "NNKIT_THREADS"
+TRAININGS_VAR = "NNKIT_MAX_TRAININGS"
+DEFAULT_MAX_TRAININGS = 2  # for a small server: each training takes a CPU core or a GPU's attention
 
 
-def configure_threads(default: int = 1) -> int:
-    """Set torch's CPU threads per operation ($NNKIT_THREADS, else `default`) and return the number.
+def max_trainings() -> int:
+    """How many trainings a server runs at once ($NNKIT_MAX_TRAININGS, else 2)."""
+    try:
+        return max(1, int(os.environ.get(TRAININGS_VAR, DEFAULT_MAX_TRAININGS)))
+    except ValueError:
+        return DEFAULT_MAX_TRAININGS
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on: a container's CPU set, not the host's count."""
+    if hasattr(os, "sched_getaffinity"):  # Linux
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def configure_threads() -> int:
+    """Set torch's CPU threads per operation and return the number: $NNKIT_THREADS, else the cores
+    shared out among the trainings the server runs at once (cores // max_trainings(), at least 1).
 
     A server trains several small models at once (one per visitor, up to its cap) and runs the
     page's own work beside them. Several operations each spreading over every core then fight for
-    the cores and can run 50 times slower (measured here: 5 epochs on the bundled digits took 18 s
-    instead of 0.3 s under load). One thread per operation lets parallel trainings share the cores.
+    the cores and can run 50 times slower (measured on 2 cores: 5 epochs on the bundled digits took
+    18 s instead of 0.3 s under load). Giving each training its share of the cores keeps them apart
+    and still uses an 8-core laptop's cores for one visitor's MNIST epoch (bench_classification.py
+    measures what a second thread buys).
     """
+    default = max(1, cpu_cores() // max_trainings())
     try:
         threads = max(1, int(os.environ.get(THREADS_VAR, default)))
     except ValueError:

@@ -28,7 +28,7 @@ def open_page(page: str = "home", lang: str = "en", query: dict | None = None, t
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
-    """One torch thread per operation, as the server runs (nnkit.device.configure_threads): the
+    """One torch thread per operation, as a 2-core server runs (nnkit.device.configure_threads): the
     tensors here are tiny, and on a busy 2-core machine two threads per operation stall badly."""
     import torch
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -144,3 +145,30 @@ def test_seed_everything_accepts_seeds_beyond_32_bits():
     a = np.random.rand(3)
     seed_everything(2**40 + 7)
     np.testing.assert_array_equal(a, np.random.rand(3))
+
+
+@pytest.mark.parametrize("cores, cap, threads", [(8, None, 4), (8, "3", 2), (2, None, 1), (2, "4", 1), (1, "1", 1),
+                                                 (8, "banana", 4)])
+def test_threads_default_to_the_cores_shared_out_among_the_trainings(monkeypatch, cores, cap, threads):
+    """An 8-core laptop trains on 4 threads (two trainings at once by default), not on one core."""
+    monkeypatch.delenv(nnkit_device.THREADS_VAR, raising=False)
+    monkeypatch.setattr(nnkit_device, "cpu_cores", lambda: cores)
+    if cap is None:
+        monkeypatch.delenv(nnkit_device.TRAININGS_VAR, raising=False)
+    else:
+        monkeypatch.setenv(nnkit_device.TRAININGS_VAR, cap)
+    assert nnkit_device.configure_threads() == threads
+    assert torch.get_num_threads() == threads
+
+
+@pytest.mark.parametrize("value, threads", [("3", 3), ("0", 1), ("lots", 4)])
+def test_nnkit_threads_overrides_the_default(monkeypatch, value, threads):
+    monkeypatch.delenv(nnkit_device.TRAININGS_VAR, raising=False)
+    monkeypatch.setattr(nnkit_device, "cpu_cores", lambda: 8)
+    monkeypatch.setenv(nnkit_device.THREADS_VAR, value)
+    assert nnkit_device.configure_threads() == threads
+    assert torch.get_num_threads() == threads
+
+
+def test_cpu_cores_counts_what_this_process_may_use():
+    assert 1 <= nnkit_device.cpu_cores() <= os.cpu_count()

@@ -8,24 +8,16 @@ keeps the model and the curves so far; training can then continue.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Callable
 
 import streamlit as st
 
+from nnkit.device import max_trainings
 from nnkit.train import StopTraining
 
 ABANDONED_AFTER_S = 30.0
-DEFAULT_MAX_TRAININGS = 2  # for a small server: each training takes a CPU core or a GPU's attention
-
-
-def max_trainings() -> int:
-    try:
-        return max(1, int(os.environ.get("NNKIT_MAX_TRAININGS", DEFAULT_MAX_TRAININGS)))
-    except ValueError:
-        return DEFAULT_MAX_TRAININGS
 
 
 @st.cache_resource(show_spinner=False)
