@@ -26,4 +26,5 @@ USER 1000
 EXPOSE 8501
 # python's urllib instead of curl: the slim image has no curl and needs none
 HEALTHCHECK --interval=30s --timeout=5s CMD ["python", "-c", "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://localhost:8501/_stcore/health', timeout=4).read() != b'ok')"]
-ENTRYPOINT ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+# serve.py serves app.py and loads torch and the default dataset as the server starts (ui/warmup.py)
+ENTRYPOINT ["streamlit", "run", "serve.py", "--server.port=8501", "--server.address=0.0.0.0"]

@@ -7,7 +7,7 @@ PORT   ?= 8501
 .PHONY: run test install install-dev bench lint clean
 
 run: $(VENV)/.installed
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run serve.py --server.port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest

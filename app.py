@@ -1,14 +1,16 @@
 """NN Playground: the router. Page config, navigation over pages/*.py and the shared sidebar.
 
 torch is imported only after the page has been drawn (the device line comes last), so the home
-page reaches the browser before torch has loaded.
+page reaches the browser before torch has loaded; ui.warmup loads it meanwhile in the background
+(already since the server started, when served through serve.py).
 """
 
 import streamlit as st
 
-from ui import sidebar, urlstate
+from ui import sidebar, urlstate, warmup
 from ui.i18n import t
 
+warmup.start()
 st.set_page_config(page_title="NN Playground", page_icon="🧠", layout="wide")
 
 urlstate.begin_run()

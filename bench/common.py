@@ -1,11 +1,16 @@
-"""What the benchmarks share: a median timer, the result file, and the server's thread setting."""
+"""What the benchmarks share: a median timer, the result file, the server's thread setting, and a
+fresh `streamlit run` server with headless Chromium for the browser benchmarks."""
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,3 +38,46 @@ def save(name: str, results: dict) -> None:
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / f"{name}.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
+
+
+@contextmanager
+def served(entry: str = "app.py", port: int = 0, env: dict | None = None):
+    """A fresh server (`streamlit run entry`) on 127.0.0.1: yields (url, process, log path), the log
+    holding the server's output. port=0 picks a free one."""
+    from test_browser import free_port, wait_healthy
+
+    port = port or free_port()
+    log = Path(tempfile.mkstemp(prefix="nnkit-server-", suffix=".log")[1])
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true",
+                                 "--server.port", str(port), "--server.address", "127.0.0.1",
+                                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, timeout=120)
+        yield url, proc, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.unlink(missing_ok=True)
+
+
+@contextmanager
+def chromium():
+    """Headless Chromium, as the browser tests launch it."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

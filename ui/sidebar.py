@@ -35,7 +35,7 @@ def controls() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _device():
+def device_choice():
     """Once per server process: the device, and torch's threads (see nnkit.device.configure_threads)."""
     from nnkit.device import configure_threads, pick_device  # imports torch: only after the page is drawn
 
@@ -45,7 +45,7 @@ def _device():
 
 def device(slot) -> None:
     """Fill `slot` (an st.empty in the sidebar) with the device line."""
-    choice = _device()
+    choice = device_choice()
     with slot.container():
         st.caption(t("sidebar.device", device=choice.name))
         if choice.requested:
