@@ -412,6 +412,22 @@ def test_load_digits():
     assert I.load("digits").test_y.tolist() == data.test_y.tolist()
 
 
+def test_the_digits_load_without_importing_scikit_learn():
+    """A server holds scikit-learn and SciPy (130 MB) for nothing but this table: nnkit reads the
+    file scikit-learn ships instead, with exactly what load_digits() gives (test_load_digits)."""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    images, target = I._sklearn_digits()
+    bunch = sklearn_digits()
+    assert np.array_equal(images, bunch.images) and np.array_equal(target, bunch.target)
+    code = ("import sys; from nnkit.datasets.images import load; load('digits'); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 # --- command line -------------------------------------------------------------------------------
 
 # torchvision's mirrors pointed at a closed local port: the "no network" case, instant and the same
