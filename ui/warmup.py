@@ -1,9 +1,9 @@
 """Warming the server up in the background, so the first visitor does not pay for it.
 
-A fresh process pays about 5 s before its first training (measured on 2 cores): importing torch
-(2-3 s), scikit-learn's digits (1.5 s) and the lazy parts torch loads on the first optimizer step
-(1.5-2 s: the step's compile guards import torch._dynamo). `start` does all of it once, in a
-daemon thread, through the same cached functions the pages call. serve.py starts it when the
+A fresh process pays 4-10 s before its first training (measured on 2 cores): importing torch
+(2-6 s) and the lazy parts torch loads on the first optimizer step (1.5-4 s: the step's compile
+guards import torch._dynamo), then the digits. `start` does all of it once, in a daemon thread,
+through the same cached functions the pages call. serve.py starts it when the
 server starts; app.py also calls it on every run (a no-op after the first), so that
 `streamlit run app.py` warms up too, from its first visitor's run, without blocking that page.
 """
