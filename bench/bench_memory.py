@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import chromium, save, served
+from common import chromium, need_chromium, save, served
 
 
 def rss_mb(pid: int) -> float:
@@ -80,6 +80,7 @@ def short_visit(browser, url: str) -> None:
 
 
 def main() -> None:
+    need_chromium()
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--visitors", type=int, default=5)

@@ -66,6 +66,15 @@ def served(entry: str = "app.py", port: int = 0, env: dict | None = None):
         log.unlink(missing_ok=True)
 
 
+def need_chromium() -> None:
+    """Exit quietly (status 0) where there is no chromium: `make bench` still runs the rest."""
+    import shutil
+
+    if not shutil.which("chromium"):
+        print("skipped: needs Debian's chromium (sudo apt-get install chromium)")
+        sys.exit(0)
+
+
 @contextmanager
 def chromium():
     """Headless Chromium, as the browser tests launch it."""
