@@ -49,3 +49,15 @@ def test_app_py_warms_up_from_its_first_run_without_waiting_for_it():
     assert not at.exception
     assert at.title[0].value == "NN Playground"
     assert warmup.done.wait(timeout=240)  # started by app.py's run; finished in the background
+
+
+def test_the_warm_up_draws_no_random_numbers():
+    """It runs beside visitors (and tests) who seed torch's global generator and then draw."""
+    import torch
+
+    from ui import warmup
+
+    torch.manual_seed(5)
+    before = torch.get_rng_state()
+    warmup._train_once()
+    assert torch.equal(before, torch.get_rng_state())
