@@ -63,3 +63,21 @@ def _navigation_mode():
     use_navigation_mode()
     yield
     PagesManager.__init__ = original
+
+
+def setting(at: AppTest, params_cls: type, name: str):
+    """The AppTest widget of one experiment setting, found by its page-scoped key (ui.params.key)."""
+    from nnkit.experiments.base import specs
+    from ui.params import key
+
+    _, spec = specs(params_cls)[name]
+    kind = {"choice": "selectbox", "multi": "multiselect", "floats": "text_input", "bool": "toggle"}.get(
+        spec.kind, "number_input" if spec.log else "slider")
+    return getattr(at, kind)(key=key(params_cls, name))
+
+
+def switch(at: AppTest, page: str) -> AppTest:
+    """Go to `page` as a click in the sidebar does: the address loses the previous page's query."""
+    at.query_params.clear()
+    at.switch_page(f"pages/{page}.py")
+    return at.run()

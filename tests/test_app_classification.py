@@ -119,7 +119,7 @@ def test_a_checkpoint_upload_restores_settings_and_resumes():
     at = open_page("classification")
     at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
     assert not at.exception, at.exception
-    assert at.slider(key="hidden_size").value == 64 and at.selectbox(key="optimizer").value == "sgd"
+    assert at.slider(key="classification.hidden_size").value == 64 and at.selectbox(key="classification.optimizer").value == "sgd"
     assert at.session_state["cls"]["run"].epoch == 2
     assert any("checkpoint" in s.value and "2" in s.value for s in at.success)
     at.button(key="cls_train").click().run()
@@ -165,7 +165,7 @@ def test_every_slider_at_its_ends(end):
     at = open_page("classification", "zh", query)
     assert not at.exception, at.exception
     assert not at.warning
-    assert at.slider(key="hidden_layers").value == (0 if end == "lo" else 3)
+    assert at.slider(key="classification.hidden_layers").value == (0 if end == "lo" else 3)
 
 
 def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():

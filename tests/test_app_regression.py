@@ -53,7 +53,7 @@ def test_scrubbing_moves_the_line_not_the_training():
 def test_forgetting_zero_grad_warns_and_changes_the_result():
     at = open_page("regression")
     w_zeroed = at.dataframe[0].value["w"][1]
-    at.toggle(key="zero_grad").set_value(False).run()
+    at.toggle(key="regression.zero_grad").set_value(False).run()
     assert not at.exception
     assert any("zero_grad()" in w.value for w in at.warning)
     assert abs(at.dataframe[0].value["w"][1] - w_zeroed) > 1e-3
@@ -72,7 +72,7 @@ def test_too_high_a_learning_rate_says_diverged_without_a_crash(lang):
 def test_multiple_raw_diverges_where_standardized_converges():
     at = open_page("regression", "en", {"task": "multiple"})
     assert [e.value for e in at.error] == [en.STRINGS["reg.diverged"].format(who="raw features", lr=0.1)]
-    at.number_input(key="lr").set_value(0.0001).run()
+    at.number_input(key="regression.lr").set_value(0.0001).run()
     assert not at.error
 
 
@@ -89,7 +89,7 @@ def test_csv_upload_good_file_fits():
     assert weights["size_m2"] == pytest.approx(1.9, abs=0.1) and weights["rooms"] == pytest.approx(12, abs=3)
     # gradient descent on standardized columns, mapped back to the original units, bias included
     # (the features here have large means, so a wrong mapping of the bias shows)
-    at.slider(key="iterations").set_value(2000).run()
+    at.slider(key="regression.iterations").set_value(2000).run()
     fitted = at.dataframe[-1].value
     assert list(fitted["gradient descent (standardized)"]) == pytest.approx(
         list(fitted["least squares (closed form)"]), rel=1e-4, abs=1e-4)

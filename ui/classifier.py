@@ -17,8 +17,8 @@ from nnkit.classify import confident_mistakes, evaluate_run, predict
 from nnkit.datasets.images import DatasetError, ImageSet, load
 from nnkit.device import pick_device
 from nnkit.experiments import classification as C
-from nnkit.experiments.base import parse, specs
-from ui import charts, urlstate
+from nnkit.experiments.base import parse
+from ui import charts, params
 from ui.i18n import t
 from ui.page import remembered
 from ui.training import TrainingJob
@@ -278,7 +278,7 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
             run.history[:] = loaded.checkpoint["history"]
             run.steps[:] = [tuple(s) for s in loaded.checkpoint.get("steps", [])]
             # the page's settings become the checkpoint's, so the model and the widgets agree
-            urlstate.request({k: v for k, v in C.settings(restored).items() if k in specs(C.ClassificationParams)})
+            params.request(C.ClassificationParams, C.settings(restored))
             key = model_key(restored)
         else:
             run = C.start(p, data, pick_device().device)

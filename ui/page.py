@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui import params, urlstate
 from ui.i18n import t
+from ui.text import literal
 
 
 def _through_router() -> None:
@@ -33,9 +34,21 @@ def header(page: str, params_cls: type | None = None) -> None:
     st.markdown(t(f"{page}.intro"))
     if params_cls is not None:
         params.bind_all(params_cls)
-    bad = urlstate.notices()
-    if bad:
-        st.warning(t("url.notice") + "\n\n" + "\n".join(f"- {params.describe(err)}" for _, err in bad), icon="⚠️")
+    url_notices()
+
+
+def url_notices() -> None:
+    """What was wrong with the address this page was opened with: bad values (their defaults are
+    used), names this page does not know (dropped from the address), or an address too long to be
+    one of ours (ignored whole). Everything the link carried is shown as literal text."""
+    if not urlstate.url_ok():
+        st.warning(t("url.too_long", length=f"{urlstate.query_length():,}", limit=f"{urlstate.MAX_QUERY_CHARS:,}"),
+                   icon="⚠️")
+        return
+    problems = [params.describe(err) for _, err in urlstate.notices()]
+    problems += [t("param.error.unknown_name", name=literal(name)) for name in urlstate.unknown_names()]
+    if problems:
+        st.warning(t("url.notice") + "\n\n" + "\n".join(f"- {p}" for p in problems), icon="⚠️")
 
 
 def share_link() -> None:
