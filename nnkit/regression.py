@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from nnkit.device import seeded
-from nnkit.train import fit
+from nnkit.train import StopTraining, fit
 
 DTYPE = torch.float64
 X_RANGE = 2.0  # one-variable inputs are uniform in [-2, 2]
@@ -48,12 +48,16 @@ class Trace:
     outcome: str = "completed"  # or "diverged"
 
 
-def train_by_hand(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True) -> Trace:
-    """Gradient descent written out: requires_grad, backward, update under no_grad, zero the grads."""
+def train_by_hand(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True,
+                  callback: Callable[[dict], None] | None = None) -> Trace:
+    """Gradient descent written out: requires_grad, backward, update under no_grad, zero the grads.
+
+    `callback` gets a "step" event after each update, as `fit` sends them (and may stop the run by
+    raising StopTraining: the trace so far is returned with outcome "stopped")."""
     w = torch.tensor([w0], dtype=DTYPE, requires_grad=True)
     b = torch.tensor([b0], dtype=DTYPE, requires_grad=True)
     trace = Trace()
-    for _ in range(iterations):
+    for step in range(iterations):
         trace.w.append(w.item())
         trace.b.append(b.item())
         loss = ((x * w + b - y) ** 2).mean()
@@ -68,12 +72,19 @@ def train_by_hand(x, y, w0: float, b0: float, lr: float, iterations: int, zero_g
         if zero_grad:  # otherwise the next backward() adds to these gradients
             w.grad.zero_()
             b.grad.zero_()
+        if callback is not None:
+            try:
+                callback({"event": "step", "epoch": step, "step": step, "loss": trace.loss[-1], "lr": lr})
+            except StopTraining:
+                trace.outcome = "stopped"
+                break
     trace.w.append(w.item())
     trace.b.append(b.item())
     return trace
 
 
-def train_linear(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True) -> Trace:
+def train_linear(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True,
+                 callback: Callable[[dict], None] | None = None) -> Trace:
     """The same, packaged: nn.Linear, MSELoss and torch.optim.SGD through nnkit's `fit`."""
     with seeded(None):  # its random initial values are overwritten below
         model = nn.Linear(1, 1, dtype=DTYPE)
@@ -87,6 +98,8 @@ def train_linear(x, y, w0: float, b0: float, lr: float, iterations: int, zero_gr
             trace.loss.append(event["loss"])
             trace.w.append(model.weight.item())
             trace.b.append(model.bias.item())
+        if callback is not None:
+            callback(event)
 
     trace.w.append(w0)
     trace.b.append(b0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Pages wait this long for a background job before showing its progress instead (ui.jobs.wait_s):
+# tests read the results in the same run, except those that test the progress display itself.
+os.environ.setdefault("NNKIT_JOB_WAIT_S", "600")
 PAGES = ["home", "activations", "regression", "classification"]
 
 

@@ -84,9 +84,11 @@ def test_stop_keeps_what_was_learnt_and_training_can_continue():
 
 
 def test_over_the_server_cap_says_busy():
-    from ui.training import _slots, max_trainings
+    import threading
 
-    held = [_slots().acquire(blocking=False) for _ in range(max_trainings())]
+    from ui.jobs import max_trainings, slots
+
+    held = [slots().take(block=False, stop=threading.Event()) for _ in range(max_trainings())]
     try:
         at = open_page("classification")
         at.button(key="cls_train").click().run()
@@ -95,13 +97,13 @@ def test_over_the_server_cap_says_busy():
     finally:
         for ok in held:
             if ok:
-                _slots().release()
+                slots().give()
 
 
 def test_abandoned_training_stops_by_itself(monkeypatch):
-    from ui import training
+    from ui import jobs
 
-    monkeypatch.setattr(training, "ABANDONED_AFTER_S", 0.5)
+    monkeypatch.setattr(jobs, "ABANDONED_AFTER_S", 0.5)
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
     job = at.session_state["cls"]["job"]

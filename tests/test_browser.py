@@ -143,7 +143,8 @@ def test_a_shared_link_restores_the_experiment(server, page):
     settle(page)
     page.get_by_role("heading", name="激活函数").wait_for()
     no_exception(page)
-    assert page.get_by_text("lr:'banana' 不是数字").is_visible()  # the notice in the page's language
+    notice = page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "lr:'banana'不是数字" in notice.replace(" ", ""), notice  # the notice in the page's language
     assert "dataset=moons" in page.url and "temperature=2" in page.url and "banana" not in page.url
     page.goto(f"{server}/home?lang=zh")
     settle(page)
@@ -227,3 +228,92 @@ def test_classification_trains_draws_and_round_trips_a_checkpoint(server, page, 
     page.get_by_text("Loaded a checkpoint (epochs trained so far: 1).").wait_for(timeout=30_000)
     settle(page)
     no_exception(page)
+
+
+HOSTILE_LINK = ("seed=%5BSession%20expired%2C%20log%20in%20again%5D(https%3A%2F%2Fevil.example%2Flogin)"
+                "&lr=!%5Bx%5D(https%3A%2F%2Fevil.example%2Fpixel.png)&dataset=__import__"
+                "&%3Ca%20href%3Dhttps%3A%2F%2Fevil.example%3Ex%3C%2Fa%3E=1")
+
+
+@pytest.mark.parametrize("path", ["", "activations", "regression", "classification"])
+def test_a_crafted_link_shows_its_values_as_text(server, page, path):
+    page.goto(f"{server}/{path}?{HOSTILE_LINK}")
+    settle(page)
+    no_exception(page)
+    notice = page.locator('[data-testid="stAlert"]').first
+    assert "evil.example/login" in notice.inner_text()  # shown, as text
+    for selector in ("a", "img", "iframe", "source"):  # and nothing points at the crafted host
+        for element in page.locator(selector).all():
+            for attribute in ("href", "src", "srcset"):
+                assert "evil.example" not in (element.get_attribute(attribute) or ""), (selector, attribute)
+    assert page.locator("b", has_text="import").count() == 0 and page.locator("strong", has_text="import").count() == 0
+    if path == "activations":
+        shot(page, "crafted-link")
+
+
+def _label(key: str) -> str:
+    from ui.locales import en
+
+    return en.STRINGS[key]
+
+
+def _set_slider(page, label: str, presses: int) -> None:
+    slider = page.locator('[data-testid="stSlider"]', has_text=label).first
+    for _ in range(presses):  # one step a press; each one reruns the page
+        slider.get_by_role("slider").focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+        settle(page)
+
+
+def _set_number(page, label: str, value: str) -> None:
+    box = page.locator('[data-testid="stNumberInput"]', has_text=label).first.locator("input")
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+
+
+def _go(page, name: str, heading: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name).click()
+    settle(page)
+    page.get_by_role("heading", name=heading).first.wait_for()
+    settle(page)
+    no_exception(page)
+
+
+@pytest.mark.parametrize("order", ["forward", "backward"])
+def test_clicking_through_every_page_keeps_each_pages_settings(server, page, order):
+    """One session: settings changed on each page survive every other page, as the learner left them."""
+    pages = [("Activations", "Activation functions"), ("Regression", "Regression"),
+             ("Classification", "Classification")]
+    if order == "backward":
+        pages.reverse()
+    page.goto(server)
+    settle(page)
+    expected = {}
+    for name, heading in pages:
+        _go(page, name, heading)
+        if name == "Activations":
+            _set_slider(page, _label("param.epochs"), 4)  # 300 -> 340, above Classification's maximum (30)
+            _set_number(page, _label("param.lr"), "0.05")
+            expected[name] = ["epochs=340", "lr=0.05"]
+        elif name == "Regression":
+            _set_number(page, _label("param.reg.lr"), "2")  # above Classification's maximum (1)
+            _set_slider(page, _label("param.reg.n_points"), 3)
+            expected[name] = ["lr=2", "n_points=130"]
+        else:
+            page.get_by_role("tab", name="Train").click()
+            _set_slider(page, _label("param.cls.epochs"), 2)
+            expected[name] = ["epochs=7"]
+        for part in expected[name]:
+            assert part in page.url, (name, page.url)
+    for name, heading in pages[::-1] + pages[1:]:
+        _go(page, name, heading)
+        alerts = " ".join(a.inner_text() for a in page.locator('[data-testid="stAlert"]').all())
+        assert _label("url.notice")[:30] not in alerts, (name, alerts)  # nothing clamped or refused
+        for part in expected[name]:
+            assert part in page.url, (name, page.url)
+        if name == "Classification":
+            page.get_by_role("tab", name="Train").click()
+            page.get_by_role("button", name="Train 7 epochs", exact=True).wait_for()
+    shot(page, f"click-through-{order}")

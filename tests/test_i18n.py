@@ -77,6 +77,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"param.error.{code}" for code in ("not_int", "not_number", "not_finite", "outside", "not_bool",
                                                 "not_choice", "count", "unknown_name")}
     keys |= {f"reg.{part}" for part in ("linear", "multiple", "polynomial", "raw", "standardized", "train", "val")}
+    keys |= {f"reg.{task}.intro" for task in ("linear", "multiple", "polynomial")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}

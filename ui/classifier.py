@@ -20,6 +20,7 @@ from nnkit.experiments import classification as C
 from nnkit.experiments.base import parse
 from ui import charts, params
 from ui.i18n import t
+from ui.jobs import shared
 from ui.page import remembered
 from ui.training import TrainingJob
 
@@ -304,17 +305,19 @@ def losses_view(p: C.ClassificationParams) -> None:
     st.markdown(t("cls.losses.intro"))
     digits = dataset("digits")
     if st.toggle(t("cls.losses.run"), key="cls_losses_on"):
-        curves = remembered("cls_losses", (p.hidden_layers, p.hidden_size, p.activation, p.batch_size, p.seed),
-                            lambda: C.compare_losses(p, digits))
-        rows = [{"epoch": i + 1, "accuracy": v, "loss": t(f"cls.losses.{name}")}
-                for name, values in curves.items() for i, v in enumerate(values)]
-        st.vega_lite_chart(spec=charts.lines(rows, "epoch", "accuracy", "loss", t("cls.epoch"), t("cls.test_acc")),
-                           width="stretch")
+        curves = shared("cls_losses", (p.hidden_layers, p.hidden_size, p.activation, p.batch_size, p.seed),
+                        lambda listen: C.compare_losses(p, digits, callback=listen), total=20, unit="epoch")
+        if curves is not None:
+            rows = [{"epoch": i + 1, "accuracy": v, "loss": t(f"cls.losses.{name}")}
+                    for name, values in curves.items() for i, v in enumerate(values)]
+            st.vega_lite_chart(spec=charts.lines(rows, "epoch", "accuracy", "loss", t("cls.epoch"),
+                                                 t("cls.test_acc")), width="stretch")
     st.markdown(t("cls.losses.why"))
     st.subheader(t("cls.binary"))
     st.markdown(t("cls.binary.intro"))
-    toy = remembered("cls_binary", p.seed, lambda: C.binary_toy(p))
-    left, right = st.columns([1, 1])
-    left.vega_lite_chart(spec=charts.regions(toy["region"], toy["points"], t("cls.binary.chart")), width="content")
-    right.metric(t("cls.train_acc"), f"{toy['accuracy']:.1%}")
-    right.markdown(t("cls.binary.explain"))
+    toy = shared("cls_binary", p.seed, lambda listen: C.binary_toy(p, callback=listen), total=300, unit="epoch")
+    if toy is not None:
+        left, right = st.columns([1, 1])
+        left.vega_lite_chart(spec=charts.regions(toy["region"], toy["points"], t("cls.binary.chart")), width="content")
+        right.metric(t("cls.train_acc"), f"{toy['accuracy']:.1%}")
+        right.markdown(t("cls.binary.explain"))

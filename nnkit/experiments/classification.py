@@ -69,25 +69,30 @@ def summary(result: dict) -> dict:
             "history": [{k: v for k, v in e.items() if k != "event"} for e in result["run"].history]}
 
 
-def compare_losses(p: ClassificationParams, data: ImageSet, epochs: int = 10) -> dict:
-    """The same network trained with cross-entropy and with MSE on one-hot targets (test accuracy)."""
+def compare_losses(p: ClassificationParams, data: ImageSet, epochs: int = 10,
+                   callback: Callable[[dict], None] | None = None) -> dict:
+    """The same network trained with cross-entropy and with MSE on one-hot targets (test accuracy).
+
+    `callback` gets fit's events of both trainings (2 x epochs "epoch" events)."""
     device = pick_device().device
     train, test = tensors(data, device)
     curves = {}
     for name, loss_fn in (("cross_entropy", nn.CrossEntropyLoss()), ("mse", one_hot_mse)):
         training = start(replace(p, optimizer="sgd", lr=0.1), data, device)
-        training.train(train, test, epochs, loss_fn=loss_fn)
+        training.train(train, test, epochs, callback, loss_fn=loss_fn)
         curves[name] = [e["val_acc"] for e in training.history]
     return curves
 
 
-def binary_toy(p: ClassificationParams, dataset: str = "moons", epochs: int = 300) -> dict:
+def binary_toy(p: ClassificationParams, dataset: str = "moons", epochs: int = 300,
+               callback: Callable[[dict], None] | None = None) -> dict:
     """A sigmoid output and binary cross-entropy (log loss) on a 2-D set, with its decision regions."""
     x_np, y_np = make_toy2d(dataset, 300, 0.15, p.seed)
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).float()[:, None]
     with seeded(p.seed):
         model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())  # output: P(class 1)
-    result = fit(model, nn.BCELoss(), torch.optim.Adam(model.parameters(), lr=0.03), (x, y), epochs=epochs)
+    result = fit(model, nn.BCELoss(), torch.optim.Adam(model.parameters(), lr=0.03), (x, y), epochs=epochs,
+                 callback=callback)
     with torch.no_grad():
         accuracy = float(((model(x) > 0.5).float() == y).float().mean())
     return {"points": {"x0": x_np[:, 0], "x1": x_np[:, 1], "label": y_np},
