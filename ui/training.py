@@ -2,8 +2,9 @@
 
 A `TrainingJob` runs nnkit's `fit` in a worker thread that makes no Streamlit calls. The page
 polls it from an `st.fragment(run_every=...)`, which also acts as a heartbeat: when the browser tab
-is closed the polling stops, and the job stops itself after `ABANDONED_AFTER_S` seconds. Stopping
-keeps the model and the curves so far; training can then continue.
+is closed the polling stops, and the job stops itself after `ABANDONED_AFTER_S` seconds. A stop
+takes effect where the current epoch ends, so the weights, the epoch count and the history always
+describe the same model; training can then continue.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ class TrainingJob:
     def _listen(self, event: dict) -> None:
         if event["event"] == "step":
             self.steps_done += 1
-        if self.stop_requested.is_set() or time.monotonic() - self.last_poll > ABANDONED_AFTER_S:
-            raise StopTraining
+        elif event["event"] == "epoch" and (self.stop_requested.is_set()
+                                            or time.monotonic() - self.last_poll > ABANDONED_AFTER_S):
+            raise StopTraining  # after the epoch is recorded: never weights from half an epoch
 
     def poll(self) -> None:
         """Called by the page's polling fragment: proves someone is still watching."""
