@@ -40,7 +40,8 @@ MAX_STEPS = 500_000
 HISTORY_FIELDS = ("train_loss", "train_acc", "val_loss", "val_acc")  # one row per finished epoch
 
 
-ERROR_CODES = ("too_big", "empty", "whole_model", "torchscript", "corrupt", "not_weights", "mismatch", "too_long")
+ERROR_CODES = ("too_big", "empty", "whole_model", "torchscript", "corrupt", "not_weights", "mismatch", "too_long",
+               "old_format")
 
 
 class ModelFileError(CodedError):
@@ -215,6 +216,8 @@ def _classify(content) -> ModelFile:
     if isinstance(content, dict) and content.get("format") == FORMAT:
         content = _read_checkpoint(content)
         return ModelFile("checkpoint", content["model"], content)
+    if isinstance(content, dict) and str(content.get("format", "")).startswith("nnkit-checkpoint-"):
+        raise ModelFileError("old_format", f"a checkpoint in another format; this version reads {FORMAT}")
     if _is_state_dict(content):
         return ModelFile("state_dict", content)
     raise ModelFileError("not_weights", "the file holds no model weights")

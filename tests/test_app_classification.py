@@ -273,7 +273,7 @@ def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():
 
 @pytest.mark.parametrize("case", ["history without train_acc (a list, as format 1 wrote it)",
                                   "settings with text for the learning rate", "optimizer state of the wrong shape",
-                                  "10,001 epochs"])
+                                  "10,001 epochs", "a checkpoint of format 1"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_damaged_checkpoint_upload_is_explained_not_crashed(case, lang):
     strings = en.STRINGS if lang == "en" else zh.STRINGS

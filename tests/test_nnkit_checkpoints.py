@@ -149,6 +149,7 @@ DAMAGES = {
     "optimizer step as text": (_set("optimizer.state.0.step", "3"), "corrupt"),
     "optimizer state for weight 9": (lambda c: c["optimizer"]["state"].update({9: c["optimizer"]["state"][0]}),
                                      "corrupt"),
+    "a checkpoint of format 1": (_set("format", "nnkit-checkpoint-1"), "old_format"),
     # the weights
     "weights that are not tensors": (_set("model", {"w": 1}), "corrupt"),
     "weights of another shape": (lambda c: c["model"].update({"layers.0.weight": torch.zeros(3, 3)}), "mismatch"),

@@ -305,6 +305,7 @@ STRINGS = {
     "cls.files.error.not_weights": "This file holds no model weights.",
     "cls.files.error.mismatch": "This file is for another architecture. Layers that do not fit: {layers}",
     "cls.files.error.too_long": "This checkpoint holds a longer training than this page reads back (at most {epochs:,} epochs and {steps:,} steps).",
+    "cls.files.error.old_format": "This checkpoint was saved by another version of NN Playground, in a format this one does not read. Train again here and save a new checkpoint.",
     "cls.files.error.missing": "The dataset this checkpoint was trained on is not prepared on this server.",
     "cls.losses.intro": "Classification could be treated as regression: compare the softmax probabilities with one-hot targets using the mean squared error. Below, the same network is trained on the bundled digits with each loss (SGD, learning rate 0.1, 10 epochs).",
     "cls.losses.run": "Run the comparison (a few seconds)",

@@ -305,6 +305,7 @@ STRINGS = {
     "cls.files.error.not_weights": "这个文件里没有模型权重。",
     "cls.files.error.mismatch": "这个文件属于另一种网络结构。不匹配的层:{layers}",
     "cls.files.error.too_long": "这个检查点记录的训练比本页面能读取的更长(最多 {epochs:,} 轮、{steps:,} 步)。",
+    "cls.files.error.old_format": "这个检查点由另一个版本的 NN Playground 保存,格式与当前版本不同,无法读取。请在这里重新训练并保存一个新的检查点。",
     "cls.files.error.missing": "本服务器尚未准备这个检查点所用的数据集。",
     "cls.losses.intro": "分类问题也可以当作回归来做:用均方误差比较 softmax 概率和 one-hot 目标。下面在自带的手写数字上,用两种损失分别训练同一个网络(SGD,学习率 0.1,10 轮)。",
     "cls.losses.run": "运行对比(需要几秒钟)",
