@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from conftest import open_page
 from nnkit import checkpoints
 from nnkit.classify import DigitNet
 from nnkit.experiments import classification as C
+from test_nnkit_checkpoints import DAMAGES, assert_same_optimizer_state, assert_same_weights, blob_of, content_of
 from ui.locales import en, zh
 
 
@@ -29,8 +31,42 @@ def no_training_left_behind():
             thread.join(timeout=30)
 
 
-def train_to_the_end(at, timeout: float = 120):
-    at.button(key="cls_train").click().run()
+@pytest.fixture
+def held(monkeypatch):
+    """Holds the training thread at its 10th step, in the middle of the first epoch, until released."""
+    from ui.training import TrainingJob
+
+    reached, release = threading.Event(), threading.Event()
+    listen = TrainingJob.listen
+
+    def holding(job, event):
+        if event["event"] == "step" and job.steps_done == 9:
+            reached.set()
+            release.wait(timeout=60)
+        listen(job, event)
+
+    monkeypatch.setattr(TrainingJob, "listen", holding)
+    yield reached, release
+    release.set()
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """{file name: the callable a download button would call when clicked}, over every run."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    files = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def record(manager, data_callable, *args, file_name=None, **kwargs):
+        files[file_name] = data_callable
+        return add_deferred(manager, data_callable, *args, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return files
+
+
+def wait_for_the_end(at, timeout: float = 120):
     deadline = time.monotonic() + timeout
     while at.session_state["cls"]["job"].running:
         assert time.monotonic() < deadline, "training did not finish"
@@ -38,6 +74,11 @@ def train_to_the_end(at, timeout: float = 120):
         at.run()
     at.run()
     return at
+
+
+def train_to_the_end(at, timeout: float = 120):
+    at.button(key="cls_train").click().run()
+    return wait_for_the_end(at, timeout)
 
 
 def metric(at, label):
@@ -66,21 +107,66 @@ def test_train_evaluate_and_draw_views(lang):
     assert [e["epoch"] for e in at.session_state["cls"]["run"].history] == list(range(6))
 
 
-def test_stop_keeps_what_was_learnt_and_training_can_continue():
+def test_stop_in_the_middle_of_an_epoch_finishes_it_and_everything_describes_one_model(held, downloads):
+    reached, release = held
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
-    time.sleep(1.0)
+    assert reached.wait(timeout=60)  # 10 of the first epoch's 180 steps done
     at.button(key="cls_stop").click().run()
-    deadline = time.monotonic() + 30
-    while at.session_state["cls"]["job"].running:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-        at.run()
-    at.run()
+    assert at.progress[0].text == "Stopping at the end of epoch 1…"
+    assert at.button(key="cls_stop").disabled
+    release.set()
+    wait_for_the_end(at)
+    assert not at.exception, at.exception
     run = at.session_state["cls"]["run"]
-    assert 0 < len(run.steps) < 30 * 180 and run.epoch < 30
     assert at.session_state["cls"]["job"].result.outcome == "stopped"
-    assert not at.exception
+    assert run.epoch == len(run.history) == 1 and len(run.steps) == 180  # 1,438 images in batches of 8
+    # the Train tab's last test accuracy and the Evaluate tab's are those of the same weights
+    assert [m.value for m in at.metric if m.label == "Test accuracy"] == [f"{run.history[0]['val_acc']:.2%}"] * 2
+    assert at.button(key="cls_train").label == "Continue 30 more epochs"
+    assert not at.button(key="cls_reset").disabled
+    # the file named after one epoch holds that epoch's weights
+    loaded = checkpoints.read_model_file(downloads["digits-1ep-checkpoint.pt"](), "c.pt")
+    assert loaded.checkpoint["epoch"] == 1 and len(loaded.checkpoint["steps"]) == 180
+    assert all(torch.equal(w, run.model.state_dict()[k]) for k, w in loaded.state_dict.items())
+
+
+def test_model_files_are_written_only_when_the_learner_asks(monkeypatch, downloads):
+    """The largest network on digits held 13.5 MB of files per session (22.4 MB on MNIST), written on every rerun."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    stored = []
+    load_and_get_id = MemoryMediaFileStorage.load_and_get_id
+
+    def record(storage, data, mimetype, kind, filename=None):
+        stored.append(filename)
+        return load_and_get_id(storage, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    largest = {"epochs": "1", "hidden_layers": "3", "hidden_size": "512"}
+    at = train_to_the_end(open_page("classification", "en", largest))
+    stored.clear()
+    at.run()
+    assert [name for name in stored if name and name.endswith((".pt", ".safetensors"))] == []
+    assert sorted(name for name in downloads if name.startswith("digits")) == [
+        "digits-1ep-checkpoint.pt", "digits-1ep-state_dict.pt", "digits-1ep-whole-model.pt", "digits-1ep.safetensors"]
+    weights = at.session_state["cls"]["run"].model.state_dict()
+    for name in ("digits-1ep-state_dict.pt", "digits-1ep.safetensors", "digits-1ep-checkpoint.pt"):
+        loaded = checkpoints.read_model_file(downloads[name](), name)
+        assert all(torch.equal(w, weights[k]) for k, w in loaded.state_dict.items()), name
+    stale = downloads["digits-1ep-state_dict.pt"]
+    train_to_the_end(at)  # a button drawn before this training would name the wrong epoch: it refuses
+    with pytest.raises(RuntimeError):
+        stale()
+
+
+def test_training_stops_being_offered_where_a_checkpoint_could_no_longer_hold_it(monkeypatch):
+    monkeypatch.setattr(checkpoints, "MAX_EPOCHS", 3)
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "2"}))
+    assert at.session_state["cls"]["run"].epoch == 2
+    assert at.button(key="cls_train").disabled  # 2 + 2 epochs would pass the 3 a checkpoint may hold
+    assert en.STRINGS["cls.train.limit"].format(epochs=3, steps=checkpoints.MAX_STEPS) in [c.value for c in at.caption]
+    assert not at.button(key="cls_reset").disabled
 
 
 def test_over_the_server_cap_says_busy():
@@ -107,8 +193,10 @@ def test_abandoned_training_stops_by_itself(monkeypatch):
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
     job = at.session_state["cls"]["job"]
-    job.finished.wait(timeout=30)  # nobody polls: as if the tab were closed
-    assert job.result.outcome == "stopped" and job.result.epochs is not None
+    job.finished.wait(timeout=60)  # nobody polls: as if the tab were closed
+    run = at.session_state["cls"]["run"]
+    assert job.result.outcome == "stopped" and 1 <= run.epoch < 30
+    assert len(run.steps) == run.epoch * 180  # it stops where an epoch ends, like the Stop button
 
 
 def test_a_checkpoint_upload_restores_settings_and_resumes():
@@ -185,17 +273,67 @@ def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():
     assert not any(i.value == en.STRINGS["cls.eval.first"] for i in at.info)
 
 
-def test_a_damaged_checkpoint_upload_is_explained_not_crashed():
-    import io
+@pytest.mark.parametrize("case", ["history without train_acc (a list, as format 1 wrote it)",
+                                  "settings with text for the learning rate", "optimizer state of the wrong shape",
+                                  "10,001 epochs", "a checkpoint of format 1"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_damaged_checkpoint_upload_is_explained_not_crashed(case, lang):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    damage, code = DAMAGES[case]
+    p = C.ClassificationParams(hidden_size=32)
+    run = C.start(p, C.load("digits"), "cpu")
+    run.train(*C.tensors(C.load("digits"), "cpu"), 1)
+    content = content_of(checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p)))
+    damage(content)
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(("c.pt", blob_of(content), "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    start = strings[f"cls.files.error.{code}"].split("{")[0]
+    assert [e.value for e in at.error if e.value.startswith(start)], [e.value for e in at.error]
+    assert at.session_state["cls"]["run"].epoch == 0 and at.slider(key="classification.hidden_size").value == 128
 
-    data = C.load("digits")
-    run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
-    content = torch.load(io.BytesIO(checkpoints.checkpoint(run.model, run.optimizer, [], [], C.settings(
-        C.ClassificationParams()))), weights_only=True)
-    content.pop("optimizer")
-    buffer = io.BytesIO()
-    torch.save(content, buffer)
-    at = open_page("classification")
-    at.file_uploader(key="cls_model_file").set_value(("c.pt", buffer.getvalue(), "application/octet-stream")).run()
-    assert not at.exception
-    assert any(e.value == en.STRINGS["cls.files.error.corrupt"] for e in at.error)
+
+def test_resuming_through_the_page_equals_an_uninterrupted_run():
+    """Adam, 2 epochs saved, uploaded, 3 more trained by the page: the weights and the optimizer's
+    state of a 5-epoch run (a page that forgot to load either one fails here)."""
+    data, cpu = C.load("digits"), torch.device("cpu")
+    p = C.ClassificationParams(hidden_size=32, optimizer="adam", lr=0.01)
+    straight, first = C.start(p, data, cpu), C.start(p, data, cpu)
+    straight.train(*C.tensors(data, cpu), 5)
+    first.train(*C.tensors(data, cpu), 2)
+    blob = checkpoints.checkpoint(first.model, first.optimizer, first.history, first.steps, C.settings(p))
+    at = open_page("classification", "en", {"epochs": "3"})
+    at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
+    assert at.slider(key="classification.hidden_size").value == 32 and at.session_state["cls"]["run"].epoch == 2
+    train_to_the_end(at)
+    run = at.session_state["cls"]["run"]
+    assert run.epoch == 5 and not at.exception
+    assert_same_weights(straight.model, run.model)
+    assert_same_optimizer_state(straight.optimizer, run.optimizer)
+
+
+@pytest.mark.parametrize("lang, choice", [("en", "back"), ("zh", "new")])
+def test_a_setting_changed_while_training_keeps_the_trained_model_and_says_so(held, lang, choice):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    reached, release = held
+    at = open_page("classification", lang, {"epochs": "1"})
+    at.button(key="cls_train").click().run()
+    assert reached.wait(timeout=60)
+    at.slider(key="classification.hidden_size").set_value(256).run()  # while it trains
+    release.set()
+    wait_for_the_end(at)
+    assert not at.exception, at.exception
+    state = at.session_state["cls"]
+    assert state["run"].epoch == 1 and state["params"].hidden_size == 128  # kept, with its own settings
+    notice = strings["cls.outdated"].format(settings=strings["param.cls.hidden_size"])
+    assert [w.value for w in at.warning] == [notice]
+    assert at.button(key="cls_train").disabled
+    assert metric(at, strings["cls.test_acc"]) == f"{state['run'].history[0]['val_acc']:.2%}"  # Evaluate: this model
+    at.button(key=f"cls_outdated_{choice}").click().run()
+    assert not at.warning and not at.button(key="cls_train").disabled
+    if choice == "back":
+        assert at.slider(key="classification.hidden_size").value == 128 and at.session_state["cls"]["run"] is state["run"]
+        at.slider(key="classification.hidden_size").set_value(64).run()  # a change while nothing trains: a new model, as always
+        assert at.session_state["cls"]["run"].epoch == 0 and not at.warning
+    else:
+        assert at.slider(key="classification.hidden_size").value == 256 and at.session_state["cls"]["run"].epoch == 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import os
 import pickle
-from dataclasses import replace
-
 import pytest
 import torch
 
@@ -14,7 +12,6 @@ from nnkit import checkpoints
 from nnkit.classify import DigitNet, confident_mistakes, evaluate_run, predict
 from nnkit.datasets.images import load
 from nnkit.experiments import classification as C
-from nnkit.experiments.base import parse
 
 
 @pytest.fixture(scope="module")
@@ -51,27 +48,6 @@ def test_the_test_set_is_not_shuffled_and_the_training_set_is(digits):
     assert not torch.equal(order0, order1)
     again = load("digits")
     assert torch.equal(again.test_y, digits.test_y) and torch.equal(again.test_x, digits.test_x)
-
-
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-def test_resuming_from_a_checkpoint_is_exact(digits, optimizer):
-    p = replace(C.ClassificationParams(), optimizer=optimizer, lr=0.01 if optimizer == "adam" else 0.1)
-    straight, _ = trained(p, digits, 5)
-    first, _ = trained(p, digits, 2)
-    blob = checkpoints.checkpoint(first.model, first.optimizer, first.history, first.steps, C.settings(p))
-    loaded = checkpoints.read_model_file(blob, "run.pt")
-    assert loaded.kind == "checkpoint" and loaded.checkpoint["epoch"] == 2
-    restored, errors = parse(C.ClassificationParams, loaded.checkpoint["settings"], strict=False)
-    assert not errors and restored == p
-    resumed = C.start(restored, digits, torch.device("cpu"))
-    checkpoints.load_weights(resumed.model, loaded.state_dict)
-    resumed.optimizer.load_state_dict(loaded.checkpoint["optimizer"])
-    resumed.history[:] = loaded.checkpoint["history"]
-    train, test = C.tensors(digits, torch.device("cpu"))
-    resumed.train(train, test, 3)
-    assert resumed.epoch == 5 and [e["epoch"] for e in resumed.history] == [0, 1, 2, 3, 4]
-    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
-        assert torch.allclose(a, b, atol=1e-6, rtol=0), name
 
 
 @pytest.mark.parametrize("writer, filename", [(checkpoints.state_dict_pt, "w.pt"),
@@ -212,27 +188,6 @@ def test_a_compressed_file_that_would_unpack_to_gigabytes_is_refused_unread():
     with pytest.raises(checkpoints.ModelFileError) as err:
         checkpoints.read_model_file(buffer.getvalue(), "w.pt", max_bytes=1_000_000)
     assert err.value.code == "too_big"
-
-
-@pytest.mark.parametrize("damage", [
-    lambda c: c.pop("optimizer"),
-    lambda c: c.update(optimizer={}),
-    lambda c: c.update(steps=[1, 2]),
-    lambda c: c.update(history="abc"),
-    lambda c: c.update(history=[{"epoch": 0}]),
-    lambda c: c.update(model={"w": 1}),
-], ids=["no optimizer", "empty optimizer", "bad steps", "history text", "history without metrics", "bad model"])
-def test_a_damaged_checkpoint_is_refused_before_any_resume(digits, damage):
-    run, _ = trained(C.ClassificationParams(), digits, 1)
-    content = torch.load(io.BytesIO(checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps,
-                                                           C.settings(C.ClassificationParams()))),
-                         weights_only=True)
-    damage(content)
-    buffer = io.BytesIO()
-    torch.save(content, buffer)
-    with pytest.raises(checkpoints.ModelFileError) as err:
-        checkpoints.read_model_file(buffer.getvalue(), "c.pt")
-    assert err.value.code in ("corrupt", "not_weights")
 
 
 def test_the_same_seed_gives_the_same_weights_while_other_sessions_build_models(digits):

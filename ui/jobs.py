@@ -143,12 +143,14 @@ class Job:
     def listen(self, event: dict) -> None:
         if event["event"] == self.unit:
             self.steps_done += 1
-        self.check_stop()
-
-    def check_stop(self) -> None:
-        if self.stop_requested.is_set() or time.monotonic() - self.last_poll > ABANDONED_AFTER_S:
-            self.stop_requested.set()
+        if self.should_stop():
             raise StopTraining
+
+    def should_stop(self) -> bool:
+        """Asked to stop, or abandoned (which then counts as asked: its result is kept by nobody)."""
+        if time.monotonic() - self.last_poll > ABANDONED_AFTER_S:
+            self.stop_requested.set()
+        return self.stop_requested.is_set()
 
     def poll(self) -> None:
         """Called by a watching page: proves someone still wants the result."""

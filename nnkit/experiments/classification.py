@@ -1,7 +1,8 @@
 """The Classification experiment: softmax regression or an MLP on real handwritten digits.
 
 `run` trains from scratch for `epochs` epochs and evaluates; the page instead keeps a
-`TrainingRun` in the session and trains it a few epochs at a time in the background. Two small
+`TrainingRun` in the session and trains it a few epochs at a time in the background, and `resume`
+brings one back from a checkpoint file exactly where it stopped. Two small
 side experiments go with it: MSE on one-hot targets against cross-entropy, and a binary classifier
 with a sigmoid output and binary cross-entropy on a 2-D toy set.
 """
@@ -14,12 +15,13 @@ from typing import Callable, ClassVar
 import torch
 from torch import nn
 
+from nnkit import checkpoints
 from nnkit.activations import CURVE_NAMES
 from nnkit.classify import TrainingRun, as_tensors, evaluate_run, new_run, one_hot_mse
 from nnkit.datasets.images import DATASETS, ImageSet, load
 from nnkit.datasets.toy2d import make_toy2d
 from nnkit.device import pick_device, seeded
-from nnkit.experiments.base import Experiment, param
+from nnkit.experiments.base import Experiment, param, parse, specs
 from nnkit.models import decision_region
 from nnkit.train import fit
 
@@ -49,6 +51,40 @@ def tensors(data: ImageSet, device) -> tuple[tuple, tuple]:
 def start(p: ClassificationParams, data: ImageSet, device) -> TrainingRun:
     return new_run(data.input_size, p.hidden_sizes, data.n_classes, p.activation, p.optimizer, p.lr,
                    p.batch_size, p.seed, device)
+
+
+def _params_of(settings: dict) -> ClassificationParams:
+    """A checkpoint's settings: every one present, of its type (no text for a number) and in range."""
+    def fits(value, default) -> bool:
+        if isinstance(default, float):
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return type(value) is type(default)
+
+    table = specs(ClassificationParams)
+    wrong = [name for name, (default, _) in table.items() if name not in settings or not fits(settings[name], default)]
+    p, errors = parse(ClassificationParams, {name: settings[name] for name in table if name not in wrong}, strict=False)
+    if wrong or errors:
+        raise checkpoints.ModelFileError("corrupt", f"the checkpoint's settings are damaged: {', '.join(wrong)} "
+                                         f"{'; '.join(errors.values())}".strip())
+    return p
+
+
+def resume(checkpoint: dict, device, datasets: Callable[[str], ImageSet] = load) -> tuple[ClassificationParams,
+                                                                                         TrainingRun]:
+    """The training run a checkpoint (as `checkpoints.read_model_file` returns it) describes, with its
+    settings: weights, optimizer state, history and steps restored, so that training on gives what
+    an uninterrupted run would have. Raises ModelFileError, or DatasetError for a dataset not here."""
+    p = _params_of(checkpoint["settings"])
+    run = start(p, datasets(p.dataset), device)
+    checkpoints.load_weights(run.model, checkpoint["model"])
+    checkpoints.load_optimizer(run.optimizer, checkpoint["optimizer"])
+    if any(group["lr"] != p.lr for group in run.optimizer.param_groups):
+        raise checkpoints.ModelFileError("corrupt", "the checkpoint's optimizer and settings name different "
+                                         "learning rates")
+    run.history[:] = checkpoint["history"]
+    run.steps[:] = checkpoint["steps"]
+    run.loaded = True
+    return p, run
 
 
 def run(p: ClassificationParams, callback: Callable[[dict], None] | None = None) -> dict:
