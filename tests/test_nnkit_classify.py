@@ -206,12 +206,30 @@ def test_a_compressed_file_that_would_unpack_to_gigabytes_is_refused_unread():
             out.writestr(entry.filename, source.read(entry))
     with pytest.raises(checkpoints.ModelFileError) as err:
         checkpoints.read_model_file(packed.getvalue(), "w.pt")
-    assert err.value.code == "too_big"
+    assert err.value.code == "compressed"  # small when unpacked, but not as torch.save writes
+    bomb = zip_bomb(checkpoints.MAX_BYTES + 1)
+    assert len(bomb) < 100_000
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(bomb, "w.pt")
+    assert err.value.code == "unpacks_too_big"
+    assert err.value.details == {"size": checkpoints.MAX_BYTES + 1, "limit": checkpoints.MAX_BYTES}
+    assert f"unpacks to {checkpoints.MAX_BYTES + 1:,} bytes" in str(err.value)
     buffer = io.BytesIO()
     torch.save({"w": torch.zeros(1_000_000)}, buffer)  # 4 MB of tensor data in a 4 MB limit's stead
     with pytest.raises(checkpoints.ModelFileError) as err:
         checkpoints.read_model_file(buffer.getvalue(), "w.pt", max_bytes=1_000_000)
-    assert err.value.code == "too_big"
+    assert err.value.code == "too_big" and err.value.details["size"] == len(buffer.getvalue())
+
+
+def zip_bomb(unpacked: int) -> bytes:
+    """A small zip file holding one entry of `unpacked` zero bytes, compressed."""
+    import zipfile
+
+    out, chunk = io.BytesIO(), bytes(2**20)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("archive/data.pkl", "w") as entry:
+        for start in range(0, unpacked, len(chunk)):  # written a MB at a time: never the whole in memory
+            entry.write(chunk[: unpacked - start])
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("damage", [

@@ -206,7 +206,7 @@ def evaluation_view(data: ImageSet, state: dict) -> None:
 # --- drawing ----------------------------------------------------------------------------------
 
 def drawing_view(data: ImageSet, state: dict) -> None:
-    from nnkit.preprocess import PictureError, read_picture, to_digits8, to_mnist
+    from nnkit.preprocess import MAX_BYTES, PictureError, read_picture, to_digits8, to_mnist
     from ui.canvas import draw_digit
 
     run = state["run"]
@@ -219,17 +219,22 @@ def drawing_view(data: ImageSet, state: dict) -> None:
     left, right = st.columns(2)
     with left:
         drawing = draw_digit("cls_canvas")
-        upload = st.file_uploader(t("cls.draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
-                                  key="cls_picture", max_upload_size=2)
+        # No max_upload_size: over a browser-side cap Streamlit shows only a red icon (English tooltip)
+        # and keeps the previous file; up to the server's cap, read_picture names the size and the limit.
+        upload = st.file_uploader(t("cls.draw.upload", mb=MAX_BYTES // 2**20),
+                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="cls_picture")
     picture = drawing
     if upload is not None:
         try:
             picture = read_picture(upload.getvalue())
         except PictureError as err:
-            left.error(t(f"cls.draw.error.{err.code}"))
+            left.error(t(f"cls.draw.error.{err.code}", **err.details))
     if picture is None or not run.has_weights or busy:
         return
     image = to_mnist(picture) if data.shape == (28, 28) else to_digits8(picture)
+    if not image.any():  # blank, one colour or fully transparent: there is no digit to guess
+        right.info(t("cls.draw.empty"))
+        return
     probabilities = predict(run.model, image)
     with right:
         st.image(_zoom(image, 112), caption=t("cls.draw.seen"), clamp=True)
@@ -258,8 +263,9 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
                                                                           run.steps, C.settings(p)),
                           f"{name}-checkpoint.pt", key="dl_checkpoint")
     st.markdown(t("cls.files.explain"))
-    upload = st.file_uploader(t("cls.files.upload"), type=["pt", "pth", "safetensors"], key="cls_model_file",
-                              max_upload_size=checkpoints.MAX_BYTES // 2**20)
+    # No max_upload_size (see drawing_view): read_model_file names the file's size and the limit.
+    upload = st.file_uploader(t("cls.files.upload", mb=checkpoints.MAX_BYTES // 2**20),
+                              type=["pt", "pth", "safetensors"], key="cls_model_file")
     if upload is None or busy or st.session_state.get("cls_loaded") == upload.file_id:
         return
     try:

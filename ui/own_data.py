@@ -24,7 +24,8 @@ def own_data_section(lr: float, iterations: int) -> None:
     st.header(t("csv.title"))
     st.markdown(t("csv.intro", limit=MAX_BYTES // 2**20))
     st.download_button(t("csv.example"), EXAMPLE, file_name="houses.csv", mime="text/csv", key="csv_example")
-    upload = st.file_uploader(t("csv.upload"), type=["csv", "txt"], key="csv_file", max_upload_size=MAX_BYTES // 2**20)
+    # No max_upload_size (see ui.classifier.drawing_view): read_csv names the file's size and the limit.
+    upload = st.file_uploader(t("csv.upload"), type=["csv", "txt"], key="csv_file")
     if upload is None:
         return
     try:
