@@ -6,6 +6,8 @@ is missing in either language or when code asks for a key that exists in neither
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from ui.locales import en, zh
@@ -28,3 +30,12 @@ def t(key: str, lang: str | None = None, **values) -> str:
 
 def has(key: str) -> bool:
     return key in STRINGS[DEFAULT]
+
+
+def literal(text) -> str:
+    """`text` from a file or a link as a Markdown code span, to put in a message: shown as it is
+    typed, never rendered as Markdown. The fence is one backtick longer than any run inside."""
+    text = " ".join(str(text).split())  # a code span is one line
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

@@ -12,7 +12,7 @@ import streamlit as st
 from nnkit.datasets.tabular import MAX_BYTES, TableError, read_csv
 from nnkit.regression import fit_columns
 from ui import charts
-from ui.i18n import t
+from ui.i18n import literal, t
 
 EXAMPLE = "size_m2,rooms,age_years,price_k\n" + "\n".join(
     f"{s},{r},{a},{round(1.9 * s + 12 * r - 0.8 * a + 40 + e, 1)}"
@@ -31,7 +31,8 @@ def own_data_section(lr: float, iterations: int) -> None:
     try:
         table = read_csv(upload.getvalue())
     except TableError as err:
-        st.error(t(f"csv.error.{err.code}", **err.details))
+        details = {k: literal(v) if k in ("column", "value", "example") else v for k, v in err.details.items()}
+        st.error(t(f"csv.error.{err.code}", **details))
         return
     names = list(table.columns)
     if len(names) < 2:
@@ -56,7 +57,8 @@ def own_data_section(lr: float, iterations: int) -> None:
     x = np.column_stack([table.columns[n] for n in x_names])
     y = table.columns[y_name]
     fit = fit_columns(x, y, degree if len(x_names) == 1 else 1, lr, iterations)
-    st.metric("R²", f"{fit['r2']:.4f}", help=t("csv.r2.help"))
+    undetermined(fit, x_names, y_name)
+    st.metric("R²", "—" if np.isnan(fit["r2"]) else f"{fit['r2']:.4f}", help=t("csv.r2.help"))
     terms = [f"{x_names[0]}^{k}" if k > 1 else x_names[0] for k in range(1, degree + 1)] if len(x_names) == 1 \
         else x_names
     gd = fit["gd"]
@@ -75,3 +77,13 @@ def own_data_section(lr: float, iterations: int) -> None:
         points = [{"x": float(a), "y": float(b), "set": t("reg.data")} for a, b in zip(y, fit["predicted"])]
         diagonal = [{"x": float(v), "y": float(v), "curve": "y = ŷ"} for v in (y.min(), y.max())]
         st.vega_lite_chart(spec=charts.points_and_curves(points, diagonal, y_name, t("csv.predicted")), width="stretch")
+
+
+def undetermined(fit: dict, x_names: list[str], y_name: str) -> None:
+    """Name what leaves R² or the weights without a meaning, before the numbers are shown."""
+    if np.isnan(fit["r2"]):
+        st.warning(t("csv.constant_y", name=literal(y_name)))
+    if fit["constant"]:
+        st.warning(t("csv.constant_x", columns=", ".join(literal(x_names[j]) for j in fit["constant"])))
+    if fit["rank"] < fit["terms"]:
+        st.warning(t("csv.dependent", terms=fit["terms"], rank=fit["rank"]))

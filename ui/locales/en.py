@@ -183,6 +183,9 @@ STRINGS = {
     "csv.pick_x": "Pick at least one input column.",
     "csv.degree.help": "With a single input column, fit a polynomial of this degree.",
     "csv.r2.help": "The share of the target's variance the model explains: 1 is a perfect fit, 0 is no better than the mean.",
+    "csv.constant_y": "The target {name} has the same value in every row: there is nothing to explain, so R² (the share of the target's variance explained) is not defined.",
+    "csv.constant_x": "{columns}: the same value in every row. A constant input cannot explain any change in the target, and its weight is not determined (the bias can take over any part of it), so least squares and gradient descent may show different weights for it that fit equally well.",
+    "csv.dependent": "The inputs are not independent: of their {terms} terms only {rank} are (a column is a combination of others, or the degree reaches the number of different x values). Many sets of weights then fit equally well, so least squares and gradient descent may show different ones.",
     "csv.term": "term",
     "csv.bias": "bias",
     "csv.gd": "gradient descent (standardized)",
@@ -196,6 +199,8 @@ STRINGS = {
     "csv.error.ragged": "Row {row} has a different number of cells than the header.",
     "csv.error.no_numeric": "No column holds only numbers (columns found: {skipped}).",
     "csv.error.missing": "Some values are missing: {where}. Fill them in or remove those rows.",
+    "csv.error.not_finite": "Column {column}, row {row}: {value} is infinite, or beyond the largest number a float64 can hold (about 1.8 × 10³⁰⁸). Correct that value.",
+    "csv.error.decimal_comma": "Column {column} writes its numbers with a comma ({example}). Write them with a decimal point and no thousands separator (3.14, 1234.5): most spreadsheets do when the file is exported with an English number format.",
     "csv.error.one_column": "Only one numeric column ({name}): regression needs at least one input and one target.",
     # classification page
     "nav.classification": "Classification",

@@ -183,6 +183,9 @@ STRINGS = {
     "csv.pick_x": "请至少选择一个输入列。",
     "csv.degree.help": "只有一个输入列时,拟合这个次数的多项式。",
     "csv.r2.help": "模型解释的目标方差比例:1 表示完美拟合,0 表示不比平均值更好。",
+    "csv.constant_y": "目标列 {name} 每一行的值都相同:没有什么需要解释,所以 R²(模型解释的目标方差比例)没有定义。",
+    "csv.constant_x": "{columns}:每一行的值都相同。常数输入无法解释目标的任何变化,它的权重也无法确定(偏置可以替它承担任意一部分),所以最小二乘和梯度下降可能给它不同的权重,而拟合得一样好。",
+    "csv.dependent": "这些输入并不相互独立:{terms} 个项中只有 {rank} 个是独立的(某一列是其他列的组合,或者多项式的次数达到了 x 不同取值的个数)。此时许多组权重拟合得一样好,所以最小二乘和梯度下降可能给出不同的权重。",
     "csv.term": "项",
     "csv.bias": "偏置",
     "csv.gd": "梯度下降(标准化)",
@@ -196,6 +199,8 @@ STRINGS = {
     "csv.error.ragged": "第 {row} 行的单元格数与表头不同。",
     "csv.error.no_numeric": "没有任何一列只包含数字(找到的列:{skipped})。",
     "csv.error.missing": "有缺失值:{where}。请补全或删除这些行。",
+    "csv.error.not_finite": "{column} 列第 {row} 行:{value} 是无穷大,或者超出了 float64 能表示的最大数(约 1.8 × 10³⁰⁸)。请修改这个值。",
+    "csv.error.decimal_comma": "{column} 列的数字用逗号表示小数({example})。请改用小数点,并去掉千位分隔符(3.14、1234.5):大多数电子表格以英文数字格式导出时就是这样写的。",
     "csv.error.one_column": "只有一个数值列({name}):回归至少需要一个输入和一个目标。",
     # classification page
     "nav.classification": "分类",
