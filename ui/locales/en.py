@@ -230,6 +230,7 @@ STRINGS = {
     "cls.intro": "The whole workflow of a classifier on real handwritten digits: load the data, build the network, choose the loss and the optimizer, train, test, and save. The network outputs one score (logit) per class; softmax turns the scores into probabilities and cross-entropy measures how much probability the right class got.",
     "cls.data.missing": "{name} is not prepared on this server (run `{command}` where a network exists); showing the bundled 8x8 digits instead.",
     "cls.data.corrupt": "The files of {name} are damaged ({problem}); showing the bundled 8x8 digits instead.",
+    "cls.data.unreadable": "{name} cannot be read right now ({problem}); showing the bundled 8x8 digits instead. Reload the page to try again.",
     "cls.data.unknown": "Unknown dataset {name}; showing the bundled 8x8 digits instead.",
     "cls.tab.data": "Data",
     "cls.tab.train": "Train",

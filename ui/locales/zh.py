@@ -230,6 +230,7 @@ STRINGS = {
     "cls.intro": "在真实手写数字上走一遍分类器的完整流程:加载数据、构建网络、选择损失函数和优化器、训练、测试、保存。网络为每个类别输出一个分数(logit);softmax 把分数变成概率,交叉熵衡量正确类别得到了多少概率。",
     "cls.data.missing": "本服务器尚未准备 {name}(请在有网络的地方运行 `{command}`);现在显示自带的 8x8 手写数字。",
     "cls.data.corrupt": "{name} 的文件已损坏({problem});现在显示自带的 8x8 手写数字。",
+    "cls.data.unreadable": "暂时无法读取 {name}({problem});现在显示自带的 8x8 手写数字。请刷新页面再试。",
     "cls.data.unknown": "未知的数据集 {name};现在显示自带的 8x8 手写数字。",
     "cls.tab.data": "数据",
     "cls.tab.train": "训练",
