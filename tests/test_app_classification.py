@@ -270,3 +270,32 @@ def test_an_empty_picture_says_so_instead_of_guessing(lang):
         assert not at.exception
         assert strings["cls.draw.empty"] in [i.value for i in at.info], name
         assert strings["cls.draw.guess"] not in [m.label for m in at.metric], name
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_confusion_cell_shows_its_images_or_says_there_are_none(lang):
+    import numpy as np
+
+    from nnkit.classify import evaluate_run
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    data = C.load("digits")
+    train, test = C.tensors(data, torch.device("cpu"))
+    run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
+    run.train(train, test, 1)
+    confusion = evaluate_run(run.model, test, 10).confusion
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(
+        ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
+    empty = [int(v) for v in np.argwhere(confusion == 0)[0]]
+    for true, predicted in ((3, 3), tuple(empty)):
+        at.session_state["cls_confusion"] = {"selection": {"cell": [{"true": str(true), "predicted": str(predicted)}]}}
+        at.run()
+        assert not at.exception
+        shown = [m.value for m in at.markdown if m.value.startswith(strings["cls.eval.cell"].split("{")[0])]
+        if confusion[true, predicted]:
+            n = min(20, int(confusion[true, predicted]))
+            assert shown == [strings["cls.eval.cell"].format(true=true, predicted=predicted, n=n)]
+        else:
+            assert shown == []
+            assert strings["cls.eval.cell.none"].format(true=true, predicted=predicted) in [i.value for i in at.info]

@@ -190,8 +190,12 @@ def evaluation_view(data: ImageSet, state: dict) -> None:
     if cells:
         true, predicted = data.classes.index(cells[0]["true"]), data.classes.index(cells[0]["predicted"])
         chosen = np.flatnonzero((labels == true) & (result.predicted == predicted))[:20]
-        st.markdown(t("cls.eval.cell", true=data.classes[true], predicted=data.classes[predicted], n=len(chosen)))
-        image_grid([images[i] for i in chosen], [f"#{i}" for i in chosen])
+        names = {"true": data.classes[true], "predicted": data.classes[predicted]}
+        if len(chosen):
+            st.markdown(t("cls.eval.cell", **names, n=len(chosen)))
+            image_grid([images[i] for i in chosen], [f"#{i}" for i in chosen])
+        else:
+            st.info(t("cls.eval.cell.none", **names))
     else:
         right.caption(t("cls.eval.click"))
     st.subheader(t("cls.eval.mistakes"))

@@ -277,6 +277,7 @@ STRINGS = {
     "cls.predicted": "predicted class",
     "cls.eval.click": "Click a cell to see those test images.",
     "cls.eval.cell": "Test images of class {true} predicted as {predicted} (first {n}):",
+    "cls.eval.cell.none": "No test image of class {true} was predicted as {predicted}: this cell of the matrix is 0.",
     "cls.eval.mistakes": "The most confident mistakes",
     "cls.eval.mistake": "true {true}, predicted {predicted}",
     "cls.probability": "probability",

@@ -277,6 +277,7 @@ STRINGS = {
     "cls.predicted": "预测类别",
     "cls.eval.click": "点击一个格子,查看对应的测试图像。",
     "cls.eval.cell": "真实类别为 {true}、被预测为 {predicted} 的测试图像(前 {n} 张):",
+    "cls.eval.cell.none": "没有任何类别为 {true} 的测试图像被预测为 {predicted}:矩阵中这一格是 0。",
     "cls.eval.mistakes": "最自信的错误",
     "cls.eval.mistake": "真实 {true},预测 {predicted}",
     "cls.probability": "概率",
