@@ -30,13 +30,19 @@ def no_training_left_behind():
 
 
 def train_to_the_end(at, timeout: float = 120):
+    """Click Train, follow the job until it ends, and check that it ran every epoch asked for."""
     at.button(key="cls_train").click().run()
+    job = at.session_state["cls"]["job"]
+    assert job is not None, [w.value for w in at.warning]  # it started (not over the server's cap)
     deadline = time.monotonic() + timeout
-    while at.session_state["cls"]["job"].running:
+    while job.running:
         assert time.monotonic() < deadline, "training did not finish"
         time.sleep(0.3)
         at.run()
     at.run()
+    assert job.error is None, repr(job.error)
+    assert job.result.outcome == "completed", job.result.outcome
+    assert not at.exception and not at.error, [e.value for e in at.error]
     return at
 
 
@@ -57,11 +63,7 @@ def test_train_evaluate_and_draw_views(lang):
     assert len(at.get("vega_lite_chart")) >= 2 + 1 + 4
     assert any(strings["cls.eval.intro"][:20] in m.value for m in at.markdown)
     # continue: the epochs add up and the curves continue
-    at.button(key="cls_train").click().run()
-    while at.session_state["cls"]["job"].running:
-        time.sleep(0.3)
-        at.run()
-    at.run()
+    train_to_the_end(at)
     assert at.session_state["cls"]["run"].epoch == 6
     assert [e["epoch"] for e in at.session_state["cls"]["run"].history] == list(range(6))
 
@@ -105,7 +107,7 @@ def test_abandoned_training_stops_by_itself(monkeypatch):
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
     job = at.session_state["cls"]["job"]
-    job.finished.wait(timeout=30)  # nobody polls: as if the tab were closed
+    assert job.finished.wait(timeout=30)  # nobody polls: as if the tab were closed
     assert job.result.outcome == "stopped" and job.result.epochs is not None
 
 
@@ -122,10 +124,7 @@ def test_a_checkpoint_upload_restores_settings_and_resumes():
     assert at.slider(key="hidden_size").value == 64 and at.selectbox(key="optimizer").value == "sgd"
     assert at.session_state["cls"]["run"].epoch == 2
     assert any("checkpoint" in s.value and "2" in s.value for s in at.success)
-    at.button(key="cls_train").click().run()
-    while at.session_state["cls"]["job"].running:
-        time.sleep(0.3)
-        at.run()
+    train_to_the_end(at)
     assert at.session_state["cls"]["run"].epoch == 2 + C.ClassificationParams().epochs
 
 

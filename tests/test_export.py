@@ -138,14 +138,9 @@ def test_regression_script_from_the_page_prints_what_the_page_shows(tmp_path):
 # --- classification ----------------------------------------------------------------------------
 
 def test_classification_script_from_the_page_reaches_the_page_accuracy(tmp_path):
-    import time
+    from test_app_classification import train_to_the_end
 
-    at = open_page("classification", "en", {"epochs": "3", "hidden_size": "64"})
-    at.button(key="cls_train").click().run()
-    while at.session_state["cls"]["job"].running:
-        time.sleep(0.3)
-        at.run()
-    at.run()
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "3", "hidden_size": "64"}))
     shown = next(m.value for m in at.metric if m.label == "Test accuracy")
     code = next(c.value for c in at.code if "class Net(nn.Module)" in c.value)
     out = run_script(code, tmp_path)

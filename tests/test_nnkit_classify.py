@@ -7,6 +7,7 @@ import os
 import pickle
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -25,7 +26,7 @@ def digits():
 def trained(p, data, epochs):
     train, test = C.tensors(data, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
-    run.train(train, test, epochs)
+    assert run.train(train, test, epochs).outcome == "completed"
     return run, test
 
 
@@ -45,10 +46,24 @@ def test_softmax_regression_is_one_linear_layer(digits):
 
 
 def test_the_test_set_is_not_shuffled_and_the_training_set_is(digits):
-    run, _ = trained(C.ClassificationParams(epochs=1), digits, 1)
-    order0 = torch.randperm(len(digits.train_y), generator=torch.Generator().manual_seed(run.seed + 0))
-    order1 = torch.randperm(len(digits.train_y), generator=torch.Generator().manual_seed(run.seed + 1))
-    assert not torch.equal(order0, order1)
+    """What the model itself is fed, recorded by a forward hook: in training mode every train image
+    once per epoch, in an order that is not the data's and changes each epoch; in eval mode the test
+    images in their own order."""
+    train, test = C.tensors(digits, torch.device("cpu"))
+    run = C.start(C.ClassificationParams(batch_size=64), digits, torch.device("cpu"))
+    fed = {True: [], False: []}  # model.training -> the batches it was given
+    run.model.register_forward_pre_hook(lambda model, args: fed[model.training].append(args[0].detach().clone()))
+    assert run.train(train, test, 2).outcome == "completed"
+    n, batches = len(train[0]), -(-len(train[0]) // 64)
+    assert len(fed[True]) == 2 * batches
+    epochs = [torch.cat(fed[True][e * batches:(e + 1) * batches]).reshape(n, -1) for e in range(2)]
+    images = train[0].reshape(n, -1)
+    rows = lambda x: sorted(map(bytes, x.numpy().view(np.uint8).reshape(len(x), -1)))  # noqa: E731
+    for seen in epochs:
+        assert rows(seen) == rows(images)  # every train image, each once
+        assert not torch.equal(seen, images)  # ... not in the data's order
+    assert not torch.equal(epochs[0], epochs[1])  # ... and in a new order each epoch
+    assert torch.equal(torch.cat(fed[False]), torch.cat([test[0], test[0]]))  # the test set, in order, each epoch
     again = load("digits")
     assert torch.equal(again.test_y, digits.test_y) and torch.equal(again.test_x, digits.test_x)
 
