@@ -6,8 +6,9 @@
   `root/nnkit-<name>.pt` (four uint8/int64 tensors). Later loads read only that file.
 
 Every problem becomes a DatasetError with a `code` ("missing", "corrupt", "unreadable", "unknown")
-and `details` for a translated message, like tabular.TableError. Files are never unpickled unsafely: the cache is
-read with `torch.load(..., weights_only=True)` only, and torchvision reads the raw IDX files as bytes.
+and `details` for a translated message, like tabular.TableError. Files are never unpickled unsafely:
+the cache is read with `torch.load(..., weights_only=True)` only, and torchvision reads the raw IDX
+files as bytes.
 
 torch is imported here (cheap enough for a data module); torchvision and scikit-learn only inside
 the functions that need them, so loading a cached set never pays torchvision's import.
