@@ -95,3 +95,11 @@ def test_every_key_the_code_asks_for_exists():
 def test_no_unused_keys():
     used = _keys_in_code() | _keys_built_at_run_time()
     assert sorted(set(en.STRINGS) - used) == []
+
+
+@pytest.mark.parametrize("text, span", [("x", "`x`"), ("*b* :red[x] $y$", "`*b* :red[x] $y$`"), ("a`b", "``a`b``"),
+                                        ("``x", "``` ``x ```"), ("two\nlines", "`two lines`")])
+def test_literal_makes_a_code_span_that_holds_any_text(text, span):
+    from ui.i18n import literal
+
+    assert literal(text) == span
