@@ -27,7 +27,11 @@ from torch import nn
 from nnkit.errors import CodedError
 
 FORMAT = "nnkit-checkpoint-2"  # 2: history and steps as tensors, not lists (see MAX_PICKLE_BYTES)
-MAX_BYTES = 20 * 2**20  # a 784-256-10 MLP with Adam's state is about 2.5 MB, the largest (784-512x3-10) 11 MB
+# A 784-256-10 MLP with Adam's state is about 2.5 MB, the largest the page trains (3 x 512 on MNIST) about
+# 11 MB, 15.5 MB at the history limits below. Below the server's upload cap (server.maxUploadSize, 20 MB),
+# so that a file a little over this limit still reaches the page and is refused with its size instead
+# of by the browser.
+MAX_BYTES = 16 * 2**20
 # torch.load(weights_only=True) unpickles in Python, about 2 us per item: a 4 MB list of two million
 # references to one dict takes 4.4 s. Every bulky part of a model file is a tensor, read as raw
 # bytes; what is left (names, settings, the optimizer's layout) takes a few kilobytes.
@@ -40,14 +44,15 @@ MAX_STEPS = 500_000
 HISTORY_FIELDS = ("train_loss", "train_acc", "val_loss", "val_acc")  # one row per finished epoch
 
 
-ERROR_CODES = ("too_big", "empty", "whole_model", "torchscript", "corrupt", "not_weights", "mismatch", "too_long",
-               "old_format")
+ERROR_CODES = ("too_big", "unpacks_too_big", "compressed", "empty", "whole_model", "torchscript", "corrupt",
+               "not_weights", "mismatch", "too_long", "old_format")
 
 
 class ModelFileError(CodedError):
     """A model file that cannot be used; `code` picks the translated message, `details` fill it."""
 
     codes = ERROR_CODES
+    outside = ("layers",)  # layer names come from the uploaded file
 
 
 def _save(obj) -> bytes:
@@ -124,11 +129,14 @@ def read_model_file(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES)
             raise ModelFileError("corrupt", "the file is damaged: it is not a complete PyTorch file") from None
         if any(e.filename.endswith("constants.pkl") or "/code/" in e.filename for e in entries):
             raise ModelFileError("torchscript", "TorchScript files are programs and are not loaded")
-        # torch.save stores its entries uncompressed; a compressed one could unpack to gigabytes
+        # Sizes as the zip's directory states them, read before anything is unpacked (a zip bomb).
         unpacked = sum(e.file_size for e in entries)
-        if unpacked > max_bytes or any(e.compress_type != zipfile.ZIP_STORED for e in entries):
-            raise ModelFileError("too_big", f"the file unpacks to {unpacked:,} bytes; the limit is {max_bytes:,}",
-                                 size=unpacked, limit=max_bytes)
+        if unpacked > max_bytes:
+            raise ModelFileError("unpacks_too_big", f"the file unpacks to {unpacked:,} bytes; the limit is "
+                                 f"{max_bytes:,}", size=unpacked, limit=max_bytes)
+        # torch.save stores its entries uncompressed; a compressed one may state false sizes
+        if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
+            raise ModelFileError("compressed", "the file is compressed, which torch.save never does")
         if any(e.filename.endswith("data.pkl") and e.file_size > MAX_PICKLE_BYTES for e in entries):
             raise ModelFileError("corrupt", f"its structure takes more than {MAX_PICKLE_BYTES:,} bytes; a model "
                                  "file's takes a few kilobytes")

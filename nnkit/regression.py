@@ -207,16 +207,28 @@ def sweep(train, val, degrees: range) -> dict:
 
 # --- a learner's own columns --------------------------------------------------------------------
 
-def fit_columns(x: np.ndarray, y: np.ndarray, degree: int, lr: float, iterations: int) -> dict:
+def fit_columns(x: np.ndarray, y: np.ndarray, degree: int, lr: float, iterations: int,
+                callback: Callable[[dict], None] | None = None) -> dict:
     """Fit y from the columns of x (or powers of a single column): nn.Linear + SGD on standardized
-    features, beside the closed-form answer. Coefficients are returned in the original units."""
+    features, beside the closed-form answer. Coefficients are returned in the original units.
+
+    Also says when the weights are not determined, where the two methods may then show different
+    weights that fit equally well: `constant` lists the columns of x with one value in every row,
+    `rank` < `terms` means the other terms depend on each other (a column that is a combination of
+    others, or a degree that reaches the number of different x values). R² is NaN for a constant y.
+    """
     features = torch.as_tensor(x, dtype=DTYPE)
     if degree > 1:
         features = powers(features[:, :1], degree)
     target = torch.as_tensor(y, dtype=DTYPE).reshape(-1, 1)
-    gd = train_multi(features, target, lr, iterations, standardize=True)
+    gd = train_multi(features, target, lr, iterations, standardize=True, callback=callback)
     coef = least_squares(features, target)
     predicted = features @ coef[:-1, None] + coef[-1]
-    total = float(((target - target.mean()) ** 2).sum()) or 1.0
-    return {"gd": gd, "least_squares": coef[:-1].numpy(), "least_squares_bias": float(coef[-1]),
-            "r2": 1 - float(((target - predicted) ** 2).sum()) / total, "predicted": predicted.flatten().numpy()}
+    total = float(((target - target.mean()) ** 2).sum())
+    r2 = 1 - float(((target - predicted) ** 2).sum()) / total if total > 0 else float("nan")
+    varying = features[:, (features.amax(dim=0) > features.amin(dim=0))]
+    centred = varying - varying.mean(dim=0)
+    rank = int(torch.linalg.matrix_rank(centred / centred.std(dim=0))) if varying.shape[1] else 0
+    constant = [int(j) for j in np.flatnonzero(np.ptp(np.asarray(x), axis=0) == 0)]
+    return {"gd": gd, "least_squares": coef[:-1].numpy(), "least_squares_bias": float(coef[-1]), "r2": r2,
+            "predicted": predicted.flatten().numpy(), "constant": constant, "rank": rank, "terms": varying.shape[1]}

@@ -77,8 +77,15 @@ def wait_for_the_end(at, timeout: float = 120):
 
 
 def train_to_the_end(at, timeout: float = 120):
+    """Click Train, follow the job until it ends, and check that it ran every epoch asked for."""
     at.button(key="cls_train").click().run()
-    return wait_for_the_end(at, timeout)
+    job = at.session_state["cls"]["job"]
+    assert job is not None, [w.value for w in at.warning]  # it started (not over the server's cap)
+    wait_for_the_end(at, timeout)
+    assert job.error is None, repr(job.error)
+    assert job.result.outcome == "completed", job.result.outcome
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
 
 
 def metric(at, label):
@@ -193,7 +200,7 @@ def test_abandoned_training_stops_by_itself(monkeypatch):
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
     job = at.session_state["cls"]["job"]
-    job.finished.wait(timeout=60)  # nobody polls: as if the tab were closed
+    assert job.finished.wait(timeout=60)  # nobody polls: as if the tab were closed
     run = at.session_state["cls"]["run"]
     assert job.result.outcome == "stopped" and 1 <= run.epoch < 30
     assert len(run.steps) == run.epoch * 180  # it stops where an epoch ends, like the Stop button
@@ -337,3 +344,119 @@ def test_a_setting_changed_while_training_keeps_the_trained_model_and_says_so(he
         assert at.session_state["cls"]["run"].epoch == 0 and not at.warning
     else:
         assert at.slider(key="classification.hidden_size").value == 256 and at.session_state["cls"]["run"].epoch == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_file_over_a_limit_is_refused_with_its_size_and_the_limit(lang):
+    """The uploaders leave the browser the server's cap, so the page itself names a file's size and the
+    limit in the learner's language; a new file's message replaces the previous file's."""
+    from nnkit.preprocess import MAX_BYTES as PICTURE_LIMIT
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = open_page("classification", lang)
+    picture = at.file_uploader(key="cls_picture")
+    assert picture.label == strings["cls.draw.upload"].format(mb=2)
+    picture.set_value(("a.png", b"not a picture", "image/png")).run()
+    assert [e.value for e in at.error] == [strings["cls.draw.error.not_image"]]
+    big = b"\x89PNG\r\n\x1a\n" + bytes(PICTURE_LIMIT)
+    at.file_uploader(key="cls_picture").set_value(("photo.png", big, "image/png")).run()
+    message = strings["cls.draw.error.too_big"].format(size=len(big), limit=PICTURE_LIMIT)
+    assert [e.value for e in at.error] == [message]  # the previous file's message is gone
+    assert "2,097,160" in message and "2,097,152" in message
+
+    model = at.file_uploader(key="cls_model_file")
+    assert model.label == strings["cls.files.upload"].format(mb=16)
+    model.set_value(("big.pt", bytes(checkpoints.MAX_BYTES + 1), "application/octet-stream")).run()
+    assert strings["cls.files.error.too_big"].format(size=checkpoints.MAX_BYTES + 1, limit=checkpoints.MAX_BYTES) \
+        in [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_zip_bomb_says_its_unpacked_size_with_separators(lang):
+    from test_nnkit_classify import zip_bomb
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(("bomb.pt", zip_bomb(50_000_000), "application/zip")).run()
+    assert not at.exception
+    limit = f"{checkpoints.MAX_BYTES:,}"
+    expected = ("This file unpacks to 50,000,000 bytes; the limit is " + limit + " bytes." if lang == "en"
+                else "这个文件解压后有 50,000,000 字节;上限是 " + limit + " 字节。")
+    assert [e.value for e in at.error] == [expected]
+
+
+def _png(array) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_empty_picture_says_so_instead_of_guessing(lang):
+    import numpy as np
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    data = C.load("digits")
+    train, test = C.tensors(data, torch.device("cpu"))
+    run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
+    run.train(train, test, 1)
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(
+        ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
+    one = np.zeros((56, 56), dtype=np.uint8)
+    one[11:45, 26:30] = 255  # a vertical stroke: a "1"
+    at.file_uploader(key="cls_picture").set_value(("one.png", _png(one), "image/png")).run()
+    assert metric(at, strings["cls.draw.guess"]) == "1"
+    for name, picture in [("transparent.png", np.zeros((40, 40, 4), dtype=np.uint8)),
+                          ("white.png", np.full((40, 40), 255, dtype=np.uint8))]:
+        at.file_uploader(key="cls_picture").set_value((name, _png(picture), "image/png")).run()
+        assert not at.exception
+        assert strings["cls.draw.empty"] in [i.value for i in at.info], name
+        assert strings["cls.draw.guess"] not in [m.label for m in at.metric], name
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_confusion_cell_shows_its_images_or_says_there_are_none(lang):
+    import numpy as np
+
+    from nnkit.classify import evaluate_run
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    data = C.load("digits")
+    train, test = C.tensors(data, torch.device("cpu"))
+    run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
+    run.train(train, test, 1)
+    confusion = evaluate_run(run.model, test, 10).confusion
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(
+        ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
+    empty = [int(v) for v in np.argwhere(confusion == 0)[0]]
+    for true, predicted in ((3, 3), tuple(empty)):
+        at.session_state["cls_confusion"] = {"selection": {"cell": [{"true": str(true), "predicted": str(predicted)}]}}
+        at.run()
+        assert not at.exception
+        shown = [m.value for m in at.markdown if m.value.startswith(strings["cls.eval.cell"].split("{")[0])]
+        if confusion[true, predicted]:
+            n = min(20, int(confusion[true, predicted]))
+            assert shown == [strings["cls.eval.cell"].format(true=true, predicted=predicted, n=n)]
+        else:
+            assert shown == []
+            assert strings["cls.eval.cell.none"].format(true=true, predicted=predicted) in [i.value for i in at.info]
+
+
+def test_layer_names_from_an_uploaded_file_are_shown_as_text():
+    from safetensors.torch import save
+
+    hostile = "![x](https://evil.example/pixel.png)"
+    at = open_page("classification")
+    blob = save({hostile: torch.zeros(2)})  # a state_dict whose layer name is Markdown for a remote image
+    at.file_uploader(key="cls_model_file").set_value(("w.safetensors", blob, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    shown = [e.value for e in at.error if "evil.example" in e.value]
+    assert shown, [e.value for e in at.error]
+    outside_code = re.sub(r"(`+).*?\1", "", shown[0])  # what Markdown would interpret
+    assert "evil.example" not in outside_code and "](" not in outside_code, shown[0]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from conftest import PAGES, open_page
+from nnkit.activations import ACTIVATIONS
 from nnkit.experiments.activations import ActivationsParams
 from nnkit.experiments.base import specs
 from nnkit.experiments.regression import RegressionParams
@@ -18,6 +20,16 @@ TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("A
 
 def charts(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def bar_values(at) -> dict[str, float]:
+    """The bars of the page's bar chart, label -> value, as sent to the browser (Arrow datasets)."""
+    import pyarrow as pa
+
+    chart = next(c for c in at.get("vega_lite_chart") if json.loads(c.proto.spec).get("mark") == {"type": "bar"})
+    (dataset,) = chart.proto.datasets
+    table = pa.ipc.open_stream(dataset.data.data).read_all().to_pydict()
+    return dict(zip(table["label"], table["value"]))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -122,7 +134,8 @@ def test_activations_page_draws_every_part():
     specs_ = charts(at)
     # f, f', softmax bars, two decision-region maps, the loss curves, the hidden view
     assert len(specs_) == 7, len(specs_)
-    assert len(at.get("latex")) if at.get("latex") else True
+    # one formula per chosen function, each exactly its own
+    assert [f.value.strip("$\n") for f in at.latex] == [ACTIVATIONS[n].latex for n in ActivationsParams().functions]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sum of the probabilities"] == "1.000000"
     accuracies = [m.value for m in at.metric if m.label == "Training accuracy"]
@@ -135,8 +148,14 @@ def test_activations_page_draws_every_part():
 def test_softmax_follows_logits_and_temperature():
     at = open_page("activations", query={"logits": "1, 1, 1, 1"})
     assert {m.label: m.value for m in at.metric}["Sum of the probabilities"] == "1.000000"
-    bars = next(s for s in charts(at) if s.get("mark", {}).get("type") == "bar" or s.get("mark") == "bar")
-    assert bars
+    assert bar_values(at) == {"z1 = 1": 0.25, "z2 = 1": 0.25, "z3 = 1": 0.25, "z4 = 1": 0.25}
+    at.text_input(key="logits").input("3, 1, -2").run()
+    for temperature in (1.0, 0.5, 5.0):
+        at.slider(key="temperature").set_value(temperature).run()
+        expected = torch.softmax(torch.tensor([3.0, 1.0, -2.0], dtype=torch.float64) / temperature, dim=0)
+        shown = bar_values(at)
+        assert list(shown) == ["z1 = 3", "z2 = 1", "z3 = -2"]
+        assert list(shown.values()) == pytest.approx(expected.tolist(), abs=1e-12), temperature
 
 
 def test_invalid_logits_typed_show_an_error_and_keep_working():

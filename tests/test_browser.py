@@ -6,6 +6,7 @@ chromium these tests skip with a hint, except under CI=true, where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -49,8 +50,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise TimeoutError("streamlit did not answer its health check")
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def streamlit_server():
+    """`streamlit run app.py` in its own process on a free loopback port; yields its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -67,6 +69,12 @@ def server():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +224,8 @@ def test_classification_trains_draws_and_round_trips_a_checkpoint(server, page, 
     page.get_by_text("The model's guess").wait_for(timeout=30_000)
     settle(page)
     no_exception(page)
+    guess = page.locator('[data-testid="stMetric"]').filter(has_text="The model's guess")
+    assert guess.locator('[data-testid="stMetricValue"]').inner_text() == "1"
     shot(page, "classification-drawn")
 
     page.get_by_role("tab", name="Model files").click()
@@ -317,3 +327,55 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
             page.get_by_role("tab", name="Train").click()
             page.get_by_role("button", name="Train 7 epochs", exact=True).wait_for()
     shot(page, f"click-through-{order}")
+
+
+def test_a_deep_link_as_the_first_request_of_a_fresh_server(browser):
+    """Until st.navigation has run once in the process, Streamlit runs a pages/ file alone (its
+    legacy mode): the page must still come with app.py's sidebar and the link's settings. AppTest
+    never meets this (tests/conftest.py keeps it in navigation mode), and the module's shared
+    server has served other pages before: so a server of its own, and this link first."""
+    with streamlit_server() as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 2000})
+        page = context.new_page()
+        try:
+            page.goto(f"{url}/classification?lr=0.05&lang=zh&seed=3")
+            settle(page)
+            page.get_by_role("heading", name="分类").wait_for()
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            sidebar.get_by_text("当前设备").wait_for(timeout=30_000)  # drawn last, after the page
+            settle(page)
+            no_exception(page)
+            for link in ("首页", "激活函数", "回归", "分类"):
+                assert sidebar.get_by_role("link", name=link).count() == 1, link
+            assert sidebar.get_by_role("radio", name="中文").is_checked()
+            assert sidebar.get_by_role("spinbutton", name="随机种子").input_value() == "3"
+            page.get_by_role("tab", name="训练").click()
+            assert page.get_by_role("spinbutton", name="学习率").input_value() == "0.0500"
+            assert page.locator('[data-testid="stAlertContentWarning"]').count() == 0  # every value was good
+            assert "lr=0.05" in page.url and "seed=3" in page.url and "lang=zh" in page.url
+            shot(page, "deep-link-first-request")
+        finally:
+            context.close()
+
+
+def test_a_picture_over_the_limit_says_its_size_in_the_page_language(server, page, tmp_path):
+    """Over the widget's own cap Streamlit would refuse the file in the browser with only a red icon
+    and keep the previous file's message; the page must say the file's size and the limit instead."""
+    from nnkit.preprocess import MAX_BYTES
+
+    not_a_picture, photo = tmp_path / "notes.png", tmp_path / "photo.png"
+    not_a_picture.write_bytes(b"not a picture")
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(3_000_000))
+    page.goto(f"{server}/classification?lang=zh")
+    settle(page)
+    page.get_by_role("tab", name="写一个数字").click()
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+    upload.set_input_files(str(not_a_picture))
+    page.get_by_text("这个文件不是图片").wait_for(timeout=30_000)
+    upload.set_input_files(str(photo))
+    page.get_by_text("这张图片有 3,000,008 字节;上限是 2,097,152 字节").wait_for(timeout=30_000)
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text("这个文件不是图片").count() == 0  # the previous file's message is gone
+    assert page.locator('[data-testid="stFileChipIconError"]').count() == 0  # no red icon alone
+    shot(page, "classification-picture-too-big-zh")

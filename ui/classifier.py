@@ -249,8 +249,12 @@ def evaluation_view(state: dict) -> None:
     if cells:
         true, predicted = data.classes.index(cells[0]["true"]), data.classes.index(cells[0]["predicted"])
         chosen = np.flatnonzero((labels == true) & (result.predicted == predicted))[:20]
-        st.markdown(t("cls.eval.cell", true=data.classes[true], predicted=data.classes[predicted], n=len(chosen)))
-        image_grid([images[i] for i in chosen], [f"#{i}" for i in chosen])
+        names = {"true": data.classes[true], "predicted": data.classes[predicted]}
+        if len(chosen):
+            st.markdown(t("cls.eval.cell", **names, n=len(chosen)))
+            image_grid([images[i] for i in chosen], [f"#{i}" for i in chosen])
+        else:
+            st.info(t("cls.eval.cell.none", **names))
     else:
         right.caption(t("cls.eval.click"))
     st.subheader(t("cls.eval.mistakes"))
@@ -265,7 +269,7 @@ def evaluation_view(state: dict) -> None:
 # --- drawing ----------------------------------------------------------------------------------
 
 def drawing_view(state: dict) -> None:
-    from nnkit.preprocess import PictureError, read_picture, to_digits8, to_mnist
+    from nnkit.preprocess import MAX_BYTES, PictureError, read_picture, to_digits8, to_mnist
     from ui.canvas import draw_digit
 
     run, data = state["run"], dataset(state["params"].dataset)
@@ -278,17 +282,22 @@ def drawing_view(state: dict) -> None:
     left, right = st.columns(2)
     with left:
         drawing = draw_digit("cls_canvas")
-        upload = st.file_uploader(t("cls.draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
-                                  key="cls_picture", max_upload_size=2)
+        # No max_upload_size: over a browser-side cap Streamlit shows only a red icon (English tooltip)
+        # and keeps the previous file; up to the server's cap, read_picture names the size and the limit.
+        upload = st.file_uploader(t("cls.draw.upload", mb=MAX_BYTES // 2**20),
+                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="cls_picture")
     picture = drawing
     if upload is not None:
         try:
             picture = read_picture(upload.getvalue())
         except PictureError as err:
-            left.error(t(f"cls.draw.error.{err.code}"))
+            left.error(t(f"cls.draw.error.{err.code}", **err.details))
     if picture is None or not run.has_weights or busy:
         return
     image = to_mnist(picture) if data.shape == (28, 28) else to_digits8(picture)
+    if not image.any():  # blank, one colour or fully transparent: there is no digit to guess
+        right.info(t("cls.draw.empty"))
+        return
     probabilities = predict(run.model, image)
     with right:
         st.image(_zoom(image, 112), caption=t("cls.draw.seen"), clamp=True)

@@ -14,10 +14,12 @@ entries and in bytes, and entries keyed by a visitor's own data (an uploaded fil
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
-from collections import OrderedDict
+import weakref
+from collections import Counter, OrderedDict
 from dataclasses import fields, is_dataclass
 from typing import Any, Callable
 
@@ -33,6 +35,7 @@ MAX_WAITING_PER_SLOT = 8  # jobs queued for a slot beyond this are refused ("try
 CACHE_BYTES = int(float(os.environ.get("NNKIT_CACHE_MB", 256)) * 2**20)
 CACHE_ENTRIES = 512
 POLL_S = 0.5
+USER_DATA_TTL_S = 3600.0  # results keyed by a visitor's own file: gone an hour after they were made
 
 
 def max_trainings() -> int:
@@ -93,6 +96,25 @@ def slots() -> _Slots:
     return _Slots(max_trainings())
 
 
+_LIVE: "weakref.WeakSet[Job]" = weakref.WeakSet()  # jobs whose thread may still run
+_EXITING = threading.Event()
+
+
+@atexit.register
+def _stop_all_at_exit(timeout: float = 10.0) -> None:
+    """Stop every job before the interpreter goes: a worker thread still inside torch while Python
+    shuts down aborts the process ("terminate called without an active exception")."""
+    _EXITING.set()
+    deadline = time.monotonic() + timeout
+    for job in list(_LIVE):
+        if job.thread is not None:
+            job.thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def exiting() -> bool:
+    return _EXITING.is_set()
+
+
 class Job:
     """`work(listen)` in a worker thread, holding one of the server's slots while it computes.
 
@@ -120,6 +142,7 @@ class Job:
         if not self.queue and not slots().take(block=False, stop=self.stop_requested):
             return False
         self.thread = threading.Thread(target=self._run, name="nnkit-job", daemon=True)
+        _LIVE.add(self)
         self.thread.start()
         return True
 
@@ -148,7 +171,7 @@ class Job:
 
     def should_stop(self) -> bool:
         """Asked to stop, or abandoned (which then counts as asked: its result is kept by nobody)."""
-        if time.monotonic() - self.last_poll > ABANDONED_AFTER_S:
+        if _EXITING.is_set() or time.monotonic() - self.last_poll > ABANDONED_AFTER_S:
             self.stop_requested.set()
         return self.stop_requested.is_set()
 
@@ -209,7 +232,7 @@ class SharedResults:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self.entries: OrderedDict[tuple, _Entry] = OrderedDict()
         self.lock = threading.Lock()
-        self.computed = 0  # jobs started: a test counts them to prove sharing
+        self.computed: Counter[str] = Counter()  # jobs started, by name: tests count them to prove sharing
 
     def get_or_start(self, key: tuple, work, total: int, unit: str, ttl: float | None) -> Job | None:
         """The job for `key` (running or finished), started if there is none; None if refused."""
@@ -226,7 +249,7 @@ class SharedResults:
                 job = Job(work, total, unit, queue=True)
                 entry = _Entry(job, now + ttl if ttl else None)
                 self.entries[key] = entry
-                self.computed += 1
+                self.computed[key[0]] += 1
                 job.start()
             self.entries.move_to_end(key)
             return entry.job

@@ -17,6 +17,7 @@ from nnkit.device import pick_device
 from nnkit.experiments import classification as C
 from ui.classifier import dataset, is_busy, keep, use_settings_of
 from ui.i18n import t
+from ui.text import message
 
 
 def _when_asked(run, write: Callable[[], bytes]) -> Callable[[], bytes]:
@@ -51,8 +52,10 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
         for column, (label, key, filename, write) in zip(st.columns(4), files):
             column.download_button(label, _when_asked(run, write), filename, key=key, on_click="ignore")
     st.markdown(t("cls.files.explain"))
-    upload = st.file_uploader(t("cls.files.upload"), type=["pt", "pth", "safetensors"], key="cls_model_file",
-                              max_upload_size=checkpoints.MAX_BYTES // 2**20)
+    # No max_upload_size: over a browser-side cap Streamlit shows only a red icon (English tooltip) and
+    # keeps the previous file; up to the server's cap, read_model_file names the size and the limit.
+    upload = st.file_uploader(t("cls.files.upload", mb=checkpoints.MAX_BYTES // 2**20),
+                              type=["pt", "pth", "safetensors"], key="cls_model_file")
     if upload is None or busy or st.session_state.get("cls_loaded") == upload.file_id:
         return
     try:
@@ -65,7 +68,7 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
             checkpoints.load_weights(run.model, loaded.state_dict)
             run.loaded = True
     except checkpoints.ModelFileError as err:
-        st.error(t(f"cls.files.error.{err.code}", **err.details))
+        st.error(message("cls.files.error", err))
         return
     except DatasetError as err:  # a checkpoint of a dataset this server has not prepared
         st.error(t("cls.files.error.missing" if err.code == "missing" else "cls.files.error.corrupt"))

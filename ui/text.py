@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from nnkit.errors import CodedError
+
 MAX_SHOWN = 80  # characters of an outside value shown in a message; the rest is cut with "…"
 
 
@@ -25,3 +27,11 @@ def literal(value: object, limit: int = MAX_SHOWN) -> str:
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def message(prefix: str, err: CodedError) -> str:
+    """The translated message `<prefix>.<code>` for a CodedError, its outside details as literal text."""
+    from ui.i18n import t
+
+    details = {k: literal(v, limit=300) if k in err.outside else v for k, v in err.details.items()}
+    return t(f"{prefix}.{err.code}", **details)

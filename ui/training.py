@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from nnkit.train import StopTraining
-from ui.jobs import Job
+from ui.jobs import Job, exiting
 
 
 class TrainingJob(Job):
@@ -24,3 +24,5 @@ class TrainingJob(Job):
             self.steps_done += 1
         elif event["event"] == "epoch" and self.should_stop():
             raise StopTraining  # after the epoch is recorded: never weights from half an epoch
+        if exiting():
+            raise StopTraining  # the server is going down: nothing is kept anyway
