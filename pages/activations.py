@@ -6,7 +6,7 @@ from nnkit.activations import ACTIVATIONS, SATURATION_THRESHOLD, softmax
 from nnkit.experiments.activations import EXPERIMENT, ActivationsParams as P, curves, train_nonlinearity
 from ui import charts
 from ui.i18n import t
-from ui.jobs import shared
+from ui.shared import shared
 from ui.page import code_section, header, share_link
 from ui.params import choice_label, read, widget, widgets
 

@@ -6,7 +6,7 @@ import streamlit as st
 from nnkit.experiments.regression import EXPERIMENT, RegressionParams as P, run
 from ui import charts
 from ui.i18n import t
-from ui.jobs import shared
+from ui.shared import shared
 from ui.own_data import own_data_section
 from ui.page import code_section, header, share_link
 from ui.params import read, widget, widgets

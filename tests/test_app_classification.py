@@ -375,7 +375,6 @@ def test_a_file_over_a_limit_is_refused_with_its_size_and_the_limit(lang):
 def test_a_zip_bomb_says_its_unpacked_size_with_separators(lang):
     from test_nnkit_classify import zip_bomb
 
-    strings = en.STRINGS if lang == "en" else zh.STRINGS
     at = open_page("classification", lang)
     at.file_uploader(key="cls_model_file").set_value(("bomb.pt", zip_bomb(50_000_000), "application/zip")).run()
     assert not at.exception

@@ -149,9 +149,9 @@ def test_softmax_follows_logits_and_temperature():
     at = open_page("activations", query={"logits": "1, 1, 1, 1"})
     assert {m.label: m.value for m in at.metric}["Sum of the probabilities"] == "1.000000"
     assert bar_values(at) == {"z1 = 1": 0.25, "z2 = 1": 0.25, "z3 = 1": 0.25, "z4 = 1": 0.25}
-    at.text_input(key="logits").input("3, 1, -2").run()
+    at.text_input(key="activations.logits").input("3, 1, -2").run()
     for temperature in (1.0, 0.5, 5.0):
-        at.slider(key="temperature").set_value(temperature).run()
+        at.slider(key="activations.temperature").set_value(temperature).run()
         expected = torch.softmax(torch.tensor([3.0, 1.0, -2.0], dtype=torch.float64) / temperature, dim=0)
         shown = bar_values(at)
         assert list(shown) == ["z1 = 3", "z2 = 1", "z3 = -2"]

@@ -180,7 +180,7 @@ def test_names_from_an_uploaded_csv_are_shown_as_text():
 
 
 def test_a_csv_is_parsed_and_fitted_once_for_every_rerun_and_every_visitor():
-    from ui import jobs
+    from ui import shared as jobs
     from ui.own_data import EXAMPLE
 
     content = (EXAMPLE + "\n160,5,3,400.5\n").encode()  # a file no other test uploads

@@ -361,8 +361,6 @@ def test_a_deep_link_as_the_first_request_of_a_fresh_server(browser):
 def test_a_picture_over_the_limit_says_its_size_in_the_page_language(server, page, tmp_path):
     """Over the widget's own cap Streamlit would refuse the file in the browser with only a red icon
     and keep the previous file's message; the page must say the file's size and the limit instead."""
-    from nnkit.preprocess import MAX_BYTES
-
     not_a_picture, photo = tmp_path / "notes.png", tmp_path / "photo.png"
     not_a_picture.write_bytes(b"not a picture")
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(3_000_000))

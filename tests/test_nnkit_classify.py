@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import pickle
-from dataclasses import replace
 
 import numpy as np
 import pytest

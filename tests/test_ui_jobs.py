@@ -16,7 +16,7 @@ import pytest
 from conftest import open_page, setting
 from nnkit.experiments.activations import ActivationsParams
 from nnkit.train import StopTraining
-from ui import jobs
+from ui import jobs, shared
 from ui.locales import en
 
 
@@ -29,14 +29,14 @@ def _wait(condition, timeout: float = 60.0) -> None:
 
 def test_thirty_visitors_with_the_same_link_train_once():
     link = {"seed": "424242", "epochs": "40"}  # a seed no other test uses
-    before = jobs.results().computed["act"]
+    before = shared.results().computed["act"]
     pages = [open_page("activations", "en", link) for _ in range(3)]
-    assert jobs.results().computed["act"] == before + 1
+    assert shared.results().computed["act"] == before + 1
     metrics = [[m.value for m in at.metric] for at in pages]
     assert metrics[0] == metrics[1] == metrics[2] and len(metrics[0]) >= 4
     # another seed is another experiment
     open_page("activations", "en", {"seed": "424243", "epochs": "40"})
-    assert jobs.results().computed["act"] == before + 2
+    assert shared.results().computed["act"] == before + 2
 
 
 def test_a_slow_result_shows_progress_and_stop_then_stays_stopped(monkeypatch):
@@ -50,17 +50,17 @@ def test_a_slow_result_shows_progress_and_stop_then_stays_stopped(monkeypatch):
     stop.click().run()
     assert not at.exception, at.exception
     assert any(i.value == en.STRINGS["jobs.stopped"] for i in at.info)
-    key = next(k for k in jobs.results().entries if k[0] == "act" and 515151 in k[1])
-    job = jobs.results().entries[key].job
+    key = next(k for k in shared.results().entries if k[0] == "act" and 515151 in k[1])
+    job = shared.results().entries[key].job
     _wait(lambda: job.finished.is_set())
     assert job.stopped and job.result is not None  # fit returned early, with outcome "stopped"
     at.run()  # a rerun does not start it again behind the learner's back
     assert any(i.value == en.STRINGS["jobs.stopped"] for i in at.info)
-    assert jobs.results().entries.get(key) is not None and jobs.results().entries[key].job is job
+    assert shared.results().entries.get(key) is not None and shared.results().entries[key].job is job
     # the learner asks for it again: it runs anew (and is stopped here to keep the test short)
     next(b for b in at.button if b.key == "_job_run_act").click().run()
     assert not any(i.value == en.STRINGS["jobs.stopped"] for i in at.info)
-    again = jobs.results().entries[key].job
+    again = shared.results().entries[key].job
     assert again is not job
     again.stop()
     _wait(lambda: again.finished.is_set())
@@ -108,7 +108,7 @@ def test_a_job_nobody_watches_stops_itself(monkeypatch):
 
 
 def test_the_shared_cache_is_bounded_in_bytes_least_recently_used_first():
-    store = jobs.SharedResults(max_entries=100, max_bytes=3 * 8_000_000 + 100)  # room for three arrays
+    store = shared.SharedResults(max_entries=100, max_bytes=3 * 8_000_000 + 100)  # room for three arrays
     arrays = {}
     for name in "abcd":
         job = store.get_or_start((name,), lambda listen: np.zeros(1_000_000), 1, "step", None)
@@ -122,7 +122,7 @@ def test_the_shared_cache_is_bounded_in_bytes_least_recently_used_first():
 
 
 def test_entries_keyed_by_a_visitors_data_expire(monkeypatch):
-    store = jobs.SharedResults()
+    store = shared.SharedResults()
     job = store.get_or_start(("csv", "sha"), lambda listen: 1, 1, "step", ttl=0.1)
     _wait(lambda: job.finished.is_set())
     time.sleep(0.15)
@@ -180,6 +180,6 @@ def test_a_page_setting_changed_while_a_job_runs_keeps_the_page_working(monkeypa
     at = open_page("activations", "en", {"seed": "616161", "epochs": "2000", "n_points": "1000"})
     setting(at, ActivationsParams, "epochs").set_value(20).run()
     assert not at.exception, at.exception
-    for key, entry in list(jobs.results().entries.items()):
+    for key, entry in list(shared.results().entries.items()):
         if key[0] == "act" and 616161 in key[1]:
             entry.job.stop()

@@ -22,7 +22,7 @@ from nnkit.device import pick_device
 from nnkit.experiments import classification as C
 from ui import charts, params
 from ui.i18n import t
-from ui.jobs import shared
+from ui.shared import shared
 from ui.page import remembered
 from ui.params import text_key
 from ui.training import TrainingJob

@@ -15,7 +15,7 @@ from nnkit.datasets.tabular import MAX_BYTES, Table, TableError, read_csv
 from nnkit.regression import fit_columns
 from ui import charts
 from ui.i18n import t
-from ui.jobs import USER_DATA_TTL_S, shared
+from ui.shared import USER_DATA_TTL_S, shared
 from ui.text import literal, message
 
 EXAMPLE = "size_m2,rooms,age_years,price_k\n" + "\n".join(
