@@ -56,6 +56,8 @@ class Curve:
     f: np.ndarray
     df: np.ndarray  # f'(x), from autograd
     saturated: list[tuple[float, float]]  # x intervals where |f'| < SATURATION_THRESHOLD
+    f_at_0: float  # f(0) and f'(0) at exactly 0, which need not be a point of the grid
+    df_at_0: float
 
 
 def saturation_zones(x: np.ndarray, df: np.ndarray,
@@ -77,12 +79,13 @@ def curve(name: str, x_min: float = -5.0, x_max: float = 5.0, points: int = 201,
           leaky_slope: float = 0.01) -> Curve:
     """f and f' over [x_min, x_max]; f' is computed by autograd, not by a formula."""
     act = ACTIVATIONS[name]
-    x = torch.linspace(x_min, x_max, points, dtype=torch.float64, requires_grad=True)
+    grid = torch.linspace(x_min, x_max, points, dtype=torch.float64)
+    x = torch.cat([grid, torch.zeros(1, dtype=torch.float64)]).requires_grad_()  # the grid, then 0 itself
     y = act.fn(x, leaky_slope)
     # Each y_i depends only on x_i, so the gradient of sum(y) is f'(x_i) element by element.
     (dy,) = torch.autograd.grad(y.sum(), x)
     xs, ys, dys = x.detach().numpy(), y.detach().numpy(), dy.numpy()
-    return Curve(name, xs, ys, dys, saturation_zones(xs, dys))
+    return Curve(name, xs[:-1], ys[:-1], dys[:-1], saturation_zones(xs[:-1], dys[:-1]), float(ys[-1]), float(dys[-1]))
 
 
 def softmax(logits: list[float], temperature: float = 1.0) -> np.ndarray:

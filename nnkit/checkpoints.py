@@ -7,13 +7,16 @@
 
 Uploads are read as safetensors or with `torch.load(weights_only=True)` only, after a size check.
 A whole-model pickle or a TorchScript file is refused with the reason: loading either one means
-running whatever program the file holds.
+running whatever program the file holds. A checkpoint is checked part by part (every key and type
+a resume reads, and its length) before anything uses it, so a damaged or hand-made file gets a
+clear message instead of failing half-way through a resume.
 """
 
 from __future__ import annotations
 
 import copy
 import io
+import math
 import pickle
 import zipfile
 from dataclasses import dataclass
@@ -22,18 +25,35 @@ import torch
 from torch import nn
 
 from nnkit.errors import CodedError
+from nnkit.optim import KERNEL_CHOICES
 
-FORMAT = "nnkit-checkpoint-1"
-MAX_BYTES = 20 * 2**20  # a 784-256-10 MLP with Adam's state is about 2.5 MB
+FORMAT = "nnkit-checkpoint-2"  # 2: history and steps as tensors, not lists (see MAX_PICKLE_BYTES)
+# A 784-256-10 MLP with Adam's state is about 2.5 MB, the largest the page trains (3 x 512 on MNIST) about
+# 11 MB, 15.5 MB at the history limits below. Below the server's upload cap (server.maxUploadSize, 20 MB),
+# so that a file a little over this limit still reaches the page and is refused with its size instead
+# of by the browser.
+MAX_BYTES = 16 * 2**20
+# torch.load(weights_only=True) unpickles in Python, about 2 us per item: a 4 MB list of two million
+# references to one dict takes 4.4 s. Every bulky part of a model file is a tensor, read as raw
+# bytes; what is left (names, settings, the optimizer's layout) takes a few kilobytes.
+MAX_PICKLE_BYTES = 64 * 2**10
+# What a resume reads back and the page then holds and charts. 10,000 epochs is far beyond any
+# lesson; 500,000 steps is 66 MNIST epochs at the smallest batch (8), 266 at the default (32), and
+# 4 MB in the file as float32 pairs, so the largest network's checkpoint still fits in MAX_BYTES.
+MAX_EPOCHS = 10_000
+MAX_STEPS = 500_000
+HISTORY_FIELDS = ("train_loss", "train_acc", "val_loss", "val_acc")  # one row per finished epoch
 
 
-ERROR_CODES = ("too_big", "empty", "whole_model", "torchscript", "corrupt", "not_weights", "mismatch")
+ERROR_CODES = ("too_big", "unpacks_too_big", "compressed", "empty", "whole_model", "torchscript", "corrupt",
+               "not_weights", "mismatch", "too_long", "old_format")
 
 
 class ModelFileError(CodedError):
     """A model file that cannot be used; `code` picks the translated message, `details` fill it."""
 
     codes = ERROR_CODES
+    outside = ("layers",)  # layer names come from the uploaded file
 
 
 def _save(obj) -> bytes:
@@ -72,10 +92,15 @@ def _cpu(value):
 
 def checkpoint(model: nn.Module, optimizer: torch.optim.Optimizer, history: list, steps: list,
                settings: dict) -> bytes:
-    """Everything needed to resume: only tensors, numbers, strings, lists and dicts (weights_only-safe)."""
+    """Everything needed to resume: only tensors, numbers, strings, lists and dicts (weights_only-safe).
+
+    `history` holds fit's epoch events, `steps` (loss, batch accuracy or None) pairs; both are
+    stored as tables (tensors): epoch i is row i, a missing accuracy is NaN."""
+    table = torch.tensor([[e[k] for k in HISTORY_FIELDS] for e in history], dtype=torch.float64)
+    pairs = torch.tensor([(loss, math.nan if acc is None else acc) for loss, acc in steps], dtype=torch.float32)
     return _save({"format": FORMAT, "model": _cpu_state(model), "optimizer": _cpu(optimizer.state_dict()),
-                  "epoch": len(history), "history": list(history), "steps": [list(s) for s in steps],
-                  "settings": dict(settings)})
+                  "epoch": len(history), "history": table.reshape(-1, len(HISTORY_FIELDS)),
+                  "steps": pairs.reshape(-1, 2), "settings": dict(settings)})
 
 
 @dataclass
@@ -92,8 +117,12 @@ def read_model_file(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES)
                              size=len(data), limit=max_bytes)
     if not data:
         raise ModelFileError("empty", "the file is empty")
-    if filename.endswith(".safetensors") or not data.startswith(b"PK"):
-        content = _read_safetensors(data) if filename.endswith(".safetensors") else _read_pickle(data)
+    if filename.endswith(".safetensors"):
+        content = _read_safetensors(data)
+    elif not data.startswith(b"PK"):  # a bare pickle, or torch.save's format from before PyTorch 1.6
+        if len(data) > MAX_PICKLE_BYTES:
+            raise ModelFileError("corrupt", "the file is not in PyTorch's zip format (torch.save since 1.6)")
+        content = _read_pickle(data)
     else:
         try:
             entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
@@ -101,11 +130,17 @@ def read_model_file(data: bytes, filename: str = "", max_bytes: int = MAX_BYTES)
             raise ModelFileError("corrupt", "the file is damaged: it is not a complete PyTorch file") from None
         if any(e.filename.endswith("constants.pkl") or "/code/" in e.filename for e in entries):
             raise ModelFileError("torchscript", "TorchScript files are programs and are not loaded")
-        # torch.save stores its entries uncompressed; a compressed one could unpack to gigabytes
+        # Sizes as the zip's directory states them, read before anything is unpacked (a zip bomb).
         unpacked = sum(e.file_size for e in entries)
-        if unpacked > max_bytes or any(e.compress_type != zipfile.ZIP_STORED for e in entries):
-            raise ModelFileError("too_big", f"the file unpacks to {unpacked:,} bytes; the limit is {max_bytes:,}",
-                                 size=unpacked, limit=max_bytes)
+        if unpacked > max_bytes:
+            raise ModelFileError("unpacks_too_big", f"the file unpacks to {unpacked:,} bytes; the limit is "
+                                 f"{max_bytes:,}", size=unpacked, limit=max_bytes)
+        # torch.save stores its entries uncompressed; a compressed one may state false sizes
+        if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
+            raise ModelFileError("compressed", "the file is compressed, which torch.save never does")
+        if any(e.filename.endswith("data.pkl") and e.file_size > MAX_PICKLE_BYTES for e in entries):
+            raise ModelFileError("corrupt", f"its structure takes more than {MAX_PICKLE_BYTES:,} bytes; a model "
+                                 "file's takes a few kilobytes")
         content = _read_pickle(data)
     return _classify(content)
 
@@ -132,28 +167,66 @@ def _read_pickle(data: bytes):
         raise ModelFileError("corrupt", "the file is damaged or is not a PyTorch file") from None
 
 
+def _dense(value) -> bool:
+    """A plain tensor (sparse and quantized ones fail later, in the middle of a load or a step)."""
+    return isinstance(value, torch.Tensor) and value.layout == torch.strided and not value.is_quantized
+
+
 def _is_state_dict(value) -> bool:
-    return isinstance(value, dict) and bool(value) and all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+    return isinstance(value, dict) and bool(value) and all(isinstance(k, str) and _dense(v) for k, v in value.items())
 
 
-def _checkpoint_is_complete(content: dict) -> bool:
-    """Every part a resume reads, of the type it reads: a damaged or hand-made file is refused here
-    rather than failing half-way through a resume."""
-    optimizer, history, steps = content.get("optimizer"), content.get("history"), content.get("steps", [])
-    epoch_keys = {"epoch", "train_loss", "val_loss", "val_acc"}
-    return (_is_state_dict(content.get("model")) and isinstance(content.get("settings"), dict)
-            and isinstance(optimizer, dict) and isinstance(optimizer.get("param_groups"), list)
-            and isinstance(optimizer.get("state"), dict)
-            and isinstance(history, list) and all(isinstance(e, dict) and epoch_keys <= set(e) for e in history)
-            and isinstance(steps, list) and all(isinstance(s, (list, tuple)) and len(s) == 2 for s in steps))
+def _damaged(reason: str) -> ModelFileError:
+    return ModelFileError("corrupt", f"the checkpoint is damaged: {reason}")
+
+
+def _table(content: dict, name: str, width: int) -> torch.Tensor:
+    value = content.get(name)
+    if not (_dense(value) and value.is_floating_point() and value.dim() == 2 and value.shape[1] == width):
+        raise _damaged(f"{name} is not a table of {width} numbers per row")
+    return value.double()
+
+
+def _within(values: torch.Tensor, low: float, high: float) -> bool:
+    return bool((values.isfinite() & (values >= low) & (values <= high)).all())
+
+
+def _read_checkpoint(content: dict) -> dict:
+    """Every part a resume reads, checked for its type and its length (first, before any work that
+    grows with it), then given the form a training run holds: a list of epoch records and a list
+    of (loss, accuracy) steps."""
+    history, steps = _table(content, "history", len(HISTORY_FIELDS)), _table(content, "steps", 2)
+    if len(history) > MAX_EPOCHS or len(steps) > MAX_STEPS:
+        raise ModelFileError("too_long", f"the checkpoint holds {len(history):,} epochs and {len(steps):,} steps; "
+                             f"the limits are {MAX_EPOCHS:,} and {MAX_STEPS:,}", epochs=MAX_EPOCHS, steps=MAX_STEPS)
+    if type(content.get("epoch")) is not int or content["epoch"] != len(history):
+        raise _damaged("its epoch count and its history disagree")
+    if not (_within(history[:, [0, 2]], 0, math.inf) and _within(history[:, [1, 3]], 0, 1)):  # losses, accuracies
+        raise _damaged("a loss or an accuracy in its history is not a number in range")
+    accuracies = steps[:, 1]
+    if not (_within(steps[:, 0], 0, math.inf) and _within(accuracies[~accuracies.isnan()], 0, 1)):
+        raise _damaged("a step's loss or accuracy is not a number in range")
+    optimizer, settings = content.get("optimizer"), content.get("settings")
+    if not (isinstance(optimizer, dict) and isinstance(optimizer.get("state"), dict)
+            and isinstance(optimizer.get("param_groups"), list)):
+        raise _damaged("it has no optimizer state")
+    if not (isinstance(settings, dict) and all(isinstance(k, str) for k in settings)):
+        raise _damaged("it has no settings")
+    if not _is_state_dict(content.get("model")):
+        raise _damaged("it has no weights")
+    records = [{"event": "epoch", "epoch": i, **dict(zip(HISTORY_FIELDS, row))}
+               for i, row in enumerate(history.tolist())]
+    losses, accuracies = steps[:, 0].tolist(), steps[:, 1].tolist()  # flat lists: 3x faster than rows
+    pairs = list(zip(losses, [None if math.isnan(a) else a for a in accuracies]))
+    return {**content, "history": records, "steps": pairs}
 
 
 def _classify(content) -> ModelFile:
     if isinstance(content, dict) and content.get("format") == FORMAT:
-        if not _checkpoint_is_complete(content):
-            raise ModelFileError("corrupt", "the checkpoint is incomplete or damaged")
+        content = _read_checkpoint(content)
         return ModelFile("checkpoint", content["model"], content)
+    if isinstance(content, dict) and str(content.get("format", "")).startswith("nnkit-checkpoint-"):
+        raise ModelFileError("old_format", f"a checkpoint in another format; this version reads {FORMAT}")
     if _is_state_dict(content):
         return ModelFile("state_dict", content)
     raise ModelFileError("not_weights", "the file holds no model weights")
@@ -170,3 +243,53 @@ def load_weights(model: nn.Module, state_dict: dict) -> None:
         raise ModelFileError("mismatch", "the file is for another architecture: " + "; ".join(problems),
                              layers="; ".join(problems))
     model.load_state_dict(state_dict)
+
+
+def _same_kind(value, like) -> bool:
+    """`value` can stand where `like` stands: a finite number for a number, as many for a tuple..."""
+    if isinstance(like, (tuple, list)):
+        return isinstance(value, (tuple, list)) and len(value) == len(like) and all(map(_same_kind, value, like))
+    if isinstance(like, torch.Tensor):
+        return (_dense(value) and value.shape == like.shape and value.is_floating_point()
+                and bool(value.isfinite().all()))
+    if isinstance(like, (int, float)) and not isinstance(like, bool):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return type(value) is type(like)
+
+
+def _state_after_one_step(optimizer: torch.optim.Optimizer) -> dict:
+    """What this optimizer keeps per weight, from one step of a copy (the optimizer is untouched)."""
+    probe = copy.deepcopy(optimizer)
+    for group in probe.param_groups:
+        for weight in group["params"]:
+            weight.grad = torch.zeros_like(weight)
+    probe.step()
+    return probe.state_dict()["state"]
+
+
+def load_optimizer(optimizer: torch.optim.Optimizer, saved: dict) -> None:
+    """Restore an optimizer's state from a checkpoint, or raise ModelFileError.
+
+    `load_state_dict` takes almost anything and the next step fails instead: every setting of every
+    group must be of the kind this optimizer keeps, and every per-weight entry what one step of this
+    optimizer makes (Adam: step, exp_avg, exp_avg_sq, each of its weight's shape)."""
+    fresh = optimizer.state_dict()
+    groups = saved["param_groups"]
+    if len(groups) != len(fresh["param_groups"]) or not all(isinstance(g, dict) for g in groups):
+        raise _damaged("its optimizer has other parameter groups")
+    for group, reference in zip(groups, fresh["param_groups"]):
+        indices = group.get("params")
+        if not (isinstance(indices, list) and [type(i) for i in indices] == [int] * len(indices)
+                and indices == reference["params"]):
+            raise _damaged("its optimizer holds other weights")
+        wrong = [k for k, v in reference.items()  # the kernel stays this optimizer's (nnkit.optim)
+                 if k not in ("params", *KERNEL_CHOICES) and not (k in group and _same_kind(group[k], v))]
+        if wrong:
+            raise _damaged(f"its optimizer's {', '.join(wrong)} is missing or not a number of the right kind")
+    expected = _state_after_one_step(optimizer)
+    for index, entry in saved["state"].items():
+        if index not in expected or not isinstance(entry, dict) or set(entry) != set(expected[index]):
+            raise _damaged(f"its optimizer state for weight {index!r} is not what {type(optimizer).__name__} keeps")
+        if not all(_same_kind(entry[k], v) for k, v in expected[index].items()):
+            raise _damaged(f"its optimizer state for weight {index} has a value of the wrong shape or kind")
+    optimizer.load_state_dict(saved)

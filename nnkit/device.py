@@ -86,11 +86,12 @@ def seed_everything(seed: int) -> None:
 
 THREADS_VAR = "NNKIT_THREADS"
 TRAININGS_VAR = "NNKIT_MAX_TRAININGS"
-DEFAULT_MAX_TRAININGS = 2  # for a small server: each training takes a CPU core or a GPU's attention
+DEFAULT_MAX_TRAININGS = 2  # for a small server: each job takes a CPU core or a GPU's attention
 
 
 def max_trainings() -> int:
-    """How many trainings a server runs at once ($NNKIT_MAX_TRAININGS, else 2)."""
+    """How many heavy jobs (trainings and slow page results) a server computes at once
+    ($NNKIT_MAX_TRAININGS, else 2)."""
     try:
         return max(1, int(os.environ.get(TRAININGS_VAR, DEFAULT_MAX_TRAININGS)))
     except ValueError:

@@ -14,6 +14,7 @@ import torch
 # Where torch (2.4 and later) has fused Adam and SGD kernels for floating-point parameters.
 FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu")
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+KERNEL_CHOICES = ("fused", "foreach")  # settings of how torch computes a step, not of what it computes
 
 
 def can_fuse(params: list[torch.Tensor]) -> bool:
@@ -37,6 +38,6 @@ def _keep_kernel(optimizer: torch.optim.Optimizer, state_dict: dict) -> dict:
     kernel this optimizer was built with; the file brings only the state (moments, steps) and the
     hyperparameters. torch then places each `step` where that kernel wants it."""
     own = optimizer.param_groups
-    groups = [{**saved, "fused": own[i].get("fused"), "foreach": own[i].get("foreach")} if i < len(own) else saved
+    groups = [{**saved, **{k: own[i].get(k) for k in KERNEL_CHOICES}} if i < len(own) else saved
               for i, saved in enumerate(state_dict["param_groups"])]  # a count that differs still fails in torch
     return {**state_dict, "param_groups": groups}

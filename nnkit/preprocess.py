@@ -26,7 +26,7 @@ from PIL import Image, ImageFile, ImageOps
 
 from nnkit.errors import CodedError
 
-MAX_BYTES = 2_000_000
+MAX_BYTES = 2 * 2**20  # 2 MB, as Streamlit counts a megabyte
 MAX_PIXELS = 4096 * 4096  # 16.8 million: any phone photo that fits in MAX_BYTES, far below a bomb
 WORK_SIDE = 1024  # read_picture shrinks larger pictures to this longer side (targets are 28 or 32 px)
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from nnkit.device import seeded
-from nnkit.train import fit
+from nnkit.train import StopTraining, fit
 
 DTYPE = torch.float64
 X_RANGE = 2.0  # one-variable inputs are uniform in [-2, 2]
@@ -48,12 +48,16 @@ class Trace:
     outcome: str = "completed"  # or "diverged"
 
 
-def train_by_hand(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True) -> Trace:
-    """Gradient descent written out: requires_grad, backward, update under no_grad, zero the grads."""
+def train_by_hand(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True,
+                  callback: Callable[[dict], None] | None = None) -> Trace:
+    """Gradient descent written out: requires_grad, backward, update under no_grad, zero the grads.
+
+    `callback` gets a "step" event after each update, as `fit` sends them (and may stop the run by
+    raising StopTraining: the trace so far is returned with outcome "stopped")."""
     w = torch.tensor([w0], dtype=DTYPE, requires_grad=True)
     b = torch.tensor([b0], dtype=DTYPE, requires_grad=True)
     trace = Trace()
-    for _ in range(iterations):
+    for step in range(iterations):
         trace.w.append(w.item())
         trace.b.append(b.item())
         loss = ((x * w + b - y) ** 2).mean()
@@ -68,12 +72,19 @@ def train_by_hand(x, y, w0: float, b0: float, lr: float, iterations: int, zero_g
         if zero_grad:  # otherwise the next backward() adds to these gradients
             w.grad.zero_()
             b.grad.zero_()
+        if callback is not None:
+            try:
+                callback({"event": "step", "epoch": step, "step": step, "loss": trace.loss[-1], "lr": lr})
+            except StopTraining:
+                trace.outcome = "stopped"
+                break
     trace.w.append(w.item())
     trace.b.append(b.item())
     return trace
 
 
-def train_linear(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True) -> Trace:
+def train_linear(x, y, w0: float, b0: float, lr: float, iterations: int, zero_grad: bool = True,
+                 callback: Callable[[dict], None] | None = None) -> Trace:
     """The same, packaged: nn.Linear, MSELoss and torch.optim.SGD through nnkit's `fit`."""
     with seeded(None):  # its random initial values are overwritten below
         model = nn.Linear(1, 1, dtype=DTYPE)
@@ -87,6 +98,8 @@ def train_linear(x, y, w0: float, b0: float, lr: float, iterations: int, zero_gr
             trace.loss.append(event["loss"])
             trace.w.append(model.weight.item())
             trace.b.append(model.bias.item())
+        if callback is not None:
+            callback(event)
 
     trace.w.append(w0)
     trace.b.append(b0)
@@ -194,16 +207,28 @@ def sweep(train, val, degrees: range) -> dict:
 
 # --- a learner's own columns --------------------------------------------------------------------
 
-def fit_columns(x: np.ndarray, y: np.ndarray, degree: int, lr: float, iterations: int) -> dict:
+def fit_columns(x: np.ndarray, y: np.ndarray, degree: int, lr: float, iterations: int,
+                callback: Callable[[dict], None] | None = None) -> dict:
     """Fit y from the columns of x (or powers of a single column): nn.Linear + SGD on standardized
-    features, beside the closed-form answer. Coefficients are returned in the original units."""
+    features, beside the closed-form answer. Coefficients are returned in the original units.
+
+    Also says when the weights are not determined, where the two methods may then show different
+    weights that fit equally well: `constant` lists the columns of x with one value in every row,
+    `rank` < `terms` means the other terms depend on each other (a column that is a combination of
+    others, or a degree that reaches the number of different x values). R² is NaN for a constant y.
+    """
     features = torch.as_tensor(x, dtype=DTYPE)
     if degree > 1:
         features = powers(features[:, :1], degree)
     target = torch.as_tensor(y, dtype=DTYPE).reshape(-1, 1)
-    gd = train_multi(features, target, lr, iterations, standardize=True)
+    gd = train_multi(features, target, lr, iterations, standardize=True, callback=callback)
     coef = least_squares(features, target)
     predicted = features @ coef[:-1, None] + coef[-1]
-    total = float(((target - target.mean()) ** 2).sum()) or 1.0
-    return {"gd": gd, "least_squares": coef[:-1].numpy(), "least_squares_bias": float(coef[-1]),
-            "r2": 1 - float(((target - predicted) ** 2).sum()) / total, "predicted": predicted.flatten().numpy()}
+    total = float(((target - target.mean()) ** 2).sum())
+    r2 = 1 - float(((target - predicted) ** 2).sum()) / total if total > 0 else float("nan")
+    varying = features[:, (features.amax(dim=0) > features.amin(dim=0))]
+    centred = varying - varying.mean(dim=0)
+    rank = int(torch.linalg.matrix_rank(centred / centred.std(dim=0))) if varying.shape[1] else 0
+    constant = [int(j) for j in np.flatnonzero(np.ptp(np.asarray(x), axis=0) == 0)]
+    return {"gd": gd, "least_squares": coef[:-1].numpy(), "least_squares_bias": float(coef[-1]), "r2": r2,
+            "predicted": predicted.flatten().numpy(), "constant": constant, "rank": rank, "terms": varying.shape[1]}

@@ -6,7 +6,8 @@ from nnkit.activations import ACTIVATIONS, SATURATION_THRESHOLD, softmax
 from nnkit.experiments.activations import EXPERIMENT, ActivationsParams as P, curves, train_nonlinearity
 from ui import charts
 from ui.i18n import t
-from ui.page import code_section, header, run_live, share_link
+from ui.shared import shared
+from ui.page import code_section, header, share_link
 from ui.params import choice_label, read, widget, widgets
 
 header("act", P)
@@ -62,32 +63,32 @@ widgets(P, ["dataset", "n_points", "noise", "activation", "hidden_size", "hidden
 
 train_key = (p.dataset, p.n_points, p.noise, p.activation, p.hidden_size, p.hidden_layers, p.lr, p.epochs,
              p.leaky_slope, p.seed)
-trained = run_live("act", train_key, 2 * p.epochs, lambda progress: train_nonlinearity(p, progress))
+trained = shared("act", train_key, lambda listen: train_nonlinearity(p, listen), total=2 * p.epochs, unit="epoch")
+if trained is not None:
+    columns = st.columns(2)
+    for col, role in zip(columns, ["with", "without"]):
+        net = trained["nets"].get(role)
+        title = t(f"act.{role}", activation=choice_label(p.activation))
+        if net is None or net.outcome == "diverged":
+            col.subheader(title)
+            col.error(t("act.diverged"))
+            continue
+        col.vega_lite_chart(spec=charts.regions(net.region, trained["points"], title), width="content")
+        a, b = col.columns(2)
+        a.metric(t("act.accuracy"), f"{net.accuracy:.1%}")
+        b.metric(t("act.loss"), f"{net.loss:.4f}")
 
-columns = st.columns(2)
-for col, role in zip(columns, ["with", "without"]):
-    net = trained["nets"].get(role)
-    title = t(f"act.{role}", activation=choice_label(p.activation))
-    if net is None or net.outcome == "diverged":
-        col.subheader(title)
-        col.error(t("act.diverged"))
-        continue
-    col.vega_lite_chart(spec=charts.regions(net.region, trained["points"], title), width="content")
-    a, b = col.columns(2)
-    a.metric(t("act.accuracy"), f"{net.accuracy:.1%}")
-    b.metric(t("act.loss"), f"{net.loss:.4f}")
+    history = [{"epoch": e["epoch"] + 1, "loss": e["train_loss"], "run": t(f"act.{role}", activation=choice_label(p.activation))}
+               for role, net in trained["nets"].items() for e in net.history]
+    st.vega_lite_chart(spec=charts.lines(history, "epoch", "loss", "run", t("act.epoch"), t("act.loss")), width="stretch")
 
-history = [{"epoch": e["epoch"] + 1, "loss": e["train_loss"], "run": t(f"act.{role}", activation=choice_label(p.activation))}
-           for role, net in trained["nets"].items() for e in net.history]
-st.vega_lite_chart(spec=charts.lines(history, "epoch", "loss", "run", t("act.epoch"), t("act.loss")), width="stretch")
-
-hidden = trained["nets"]["with"].hidden
-if hidden is not None:
-    st.subheader(t("act.hidden"))
-    left, right = st.columns([1, 1])
-    left.vega_lite_chart(spec=charts.split_view(hidden, t("act.hidden.u"), t("act.hidden.v"), t("act.hidden.chart")),
-                      width="content")
-    right.markdown(t("act.hidden.explain"))
-st.markdown(t("act.why.takeaway"))
+    hidden = trained["nets"]["with"].hidden
+    if hidden is not None:
+        st.subheader(t("act.hidden"))
+        left, right = st.columns([1, 1])
+        left.vega_lite_chart(spec=charts.split_view(hidden, t("act.hidden.u"), t("act.hidden.v"), t("act.hidden.chart")),
+                          width="content")
+        right.markdown(t("act.hidden.explain"))
+    st.markdown(t("act.why.takeaway"))
 
 code_section(EXPERIMENT, p)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from nnkit.experiments.classification import EXPERIMENT, ClassificationParams as P
 from ui import classifier as views
+from ui import model_files
 from ui.i18n import t
 from ui.page import code_section, header, share_link
 from ui.params import read, widget, widgets
@@ -14,6 +15,7 @@ share_link()
 widget(P, "dataset")
 p, data = views.choose_dataset(p)
 state = views.current(p, data)
+views.outdated_notice(p, state)
 if "cls_loaded_message" in st.session_state:
     st.success(st.session_state.pop("cls_loaded_message"))
 
@@ -24,13 +26,13 @@ with tabs[1]:
     st.markdown(t("cls.train.intro", input_size=data.input_size, h=data.shape[0], w=data.shape[1]))
     widgets(P, ["hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "epochs"])
     st.code(t("cls.train.code", input_size=data.input_size), language="python")
-    views.train_controls(p, data, state)
+    views.train_controls(p, state)
 with tabs[2]:
-    views.evaluation_view(data, state)
+    views.evaluation_view(state)
 with tabs[3]:
-    views.drawing_view(data, state)
+    views.drawing_view(state)
 with tabs[4]:
-    views.files_view(p, data, state)
+    model_files.files_view(p, data, state)
 with tabs[5]:
     views.losses_view(p)
 

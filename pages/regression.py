@@ -6,8 +6,9 @@ import streamlit as st
 from nnkit.experiments.regression import EXPERIMENT, RegressionParams as P, run
 from ui import charts
 from ui.i18n import t
+from ui.shared import shared
 from ui.own_data import own_data_section
-from ui.page import code_section, header, remembered, share_link
+from ui.page import code_section, header, share_link
 from ui.params import read, widget, widgets
 
 header("reg", P)
@@ -16,8 +17,20 @@ share_link()
 
 widget(P, "task")
 widgets(P, ["n_points", "noise", "lr", "iterations"])
+# each task's heading and settings first: they stay on screen while the result is computed
+st.header(t(f"reg.{p.task}"))
+st.markdown(t(f"reg.{p.task}.intro"))
+if p.task == "linear":
+    widgets(P, ["true_w", "true_b", "init", "init_value"])
+    widget(P, "zero_grad")
+    if not p.zero_grad:
+        st.warning(t("reg.zero_grad.off"))
+elif p.task == "multiple":
+    widgets(P, ["true_weights", "true_b", "spread", "standardize"])
+else:
+    widgets(P, ["truth", "degree"], columns=2)
 key = tuple(sorted(vars(p).items()))
-result = remembered("reg", key, lambda: run(p))
+result = shared("reg", key, lambda listen: run(p, listen), total=1 if p.task == "polynomial" else 2 * p.iterations)
 
 
 def diverged_note(outcome: str, who: str) -> bool:
@@ -26,13 +39,9 @@ def diverged_note(outcome: str, who: str) -> bool:
     return outcome == "diverged"
 
 
-if p.task == "linear":
-    st.header(t("reg.linear"))
-    st.markdown(t("reg.linear.intro"))
-    widgets(P, ["true_w", "true_b", "init", "init_value"])
-    widget(P, "zero_grad")
-    if not p.zero_grad:
-        st.warning(t("reg.zero_grad.off"))
+if result is None:
+    pass  # computing: its progress is on screen, and the page reruns when it is ready
+elif p.task == "linear":
     hand, packaged = result["by_hand"], result["nn_linear"]
     best_w, best_b = result["least_squares"]
     bad = diverged_note(hand.outcome, t("reg.by_hand")) | diverged_note(packaged.outcome, "nn.Linear")
@@ -65,9 +74,6 @@ if p.task == "linear":
     st.markdown(t("reg.linear.explain"))
 
 elif p.task == "multiple":
-    st.header(t("reg.multiple"))
-    st.markdown(t("reg.multiple.intro"))
-    widgets(P, ["true_weights", "true_b", "spread", "standardize"])
     fits = result["fits"]
     for name, fit in fits.items():
         diverged_note(fit.outcome, t(f"reg.{name}"))
@@ -85,9 +91,6 @@ elif p.task == "multiple":
     st.markdown(t("reg.multiple.explain"))
 
 else:
-    st.header(t("reg.polynomial"))
-    st.markdown(t("reg.polynomial.intro"))
-    widgets(P, ["truth", "degree"], columns=2)
     (tx, ty), (vx, vy) = result["train"], result["val"]
     points = [{"x": float(x), "y": float(y), "set": t("reg.train")} for x, y in zip(tx, ty)] + \
              [{"x": float(x), "y": float(y), "set": t("reg.val")} for x, y in zip(vx, vy)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Pages wait this long for a background job before showing its progress instead (ui.jobs.wait_s):
+# tests read the results in the same run, except those that test the progress display itself.
+os.environ.setdefault("NNKIT_JOB_WAIT_S", "600")
 PAGES = ["home", "activations", "regression", "classification"]
 
 
@@ -63,3 +67,21 @@ def _navigation_mode():
     use_navigation_mode()
     yield
     PagesManager.__init__ = original
+
+
+def setting(at: AppTest, params_cls: type, name: str):
+    """The AppTest widget of one experiment setting, found by its page-scoped key (ui.params.key)."""
+    from nnkit.experiments.base import specs
+    from ui.params import key
+
+    _, spec = specs(params_cls)[name]
+    kind = {"choice": "selectbox", "multi": "multiselect", "floats": "text_input", "bool": "toggle"}.get(
+        spec.kind, "number_input" if spec.log else "slider")
+    return getattr(at, kind)(key=key(params_cls, name))
+
+
+def switch(at: AppTest, page: str) -> AppTest:
+    """Go to `page` as a click in the sidebar does: the address loses the previous page's query."""
+    at.query_params.clear()
+    at.switch_page(f"pages/{page}.py")
+    return at.run()

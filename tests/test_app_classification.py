@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from conftest import open_page
 from nnkit import checkpoints
 from nnkit.classify import DigitNet
 from nnkit.experiments import classification as C
+from test_nnkit_checkpoints import DAMAGES, assert_same_optimizer_state, assert_same_weights, blob_of, content_of
 from ui.locales import en, zh
 
 
@@ -29,14 +31,60 @@ def no_training_left_behind():
             thread.join(timeout=30)
 
 
-def train_to_the_end(at, timeout: float = 120):
-    at.button(key="cls_train").click().run()
+@pytest.fixture
+def held(monkeypatch):
+    """Holds the training thread at its 10th step, in the middle of the first epoch, until released."""
+    from ui.training import TrainingJob
+
+    reached, release = threading.Event(), threading.Event()
+    listen = TrainingJob.listen
+
+    def holding(job, event):
+        if event["event"] == "step" and job.steps_done == 9:
+            reached.set()
+            release.wait(timeout=60)
+        listen(job, event)
+
+    monkeypatch.setattr(TrainingJob, "listen", holding)
+    yield reached, release
+    release.set()
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """{file name: the callable a download button would call when clicked}, over every run."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    files = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def record(manager, data_callable, *args, file_name=None, **kwargs):
+        files[file_name] = data_callable
+        return add_deferred(manager, data_callable, *args, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return files
+
+
+def wait_for_the_end(at, timeout: float = 120):
     deadline = time.monotonic() + timeout
     while at.session_state["cls"]["job"].running:
         assert time.monotonic() < deadline, "training did not finish"
         time.sleep(0.3)
         at.run()
     at.run()
+    return at
+
+
+def train_to_the_end(at, timeout: float = 120):
+    """Click Train, follow the job until it ends, and check that it ran every epoch asked for."""
+    at.button(key="cls_train").click().run()
+    job = at.session_state["cls"]["job"]
+    assert job is not None, [w.value for w in at.warning]  # it started (not over the server's cap)
+    wait_for_the_end(at, timeout)
+    assert job.error is None, repr(job.error)
+    assert job.result.outcome == "completed", job.result.outcome
+    assert not at.exception and not at.error, [e.value for e in at.error]
     return at
 
 
@@ -66,27 +114,74 @@ def test_train_evaluate_and_draw_views(lang):
     assert [e["epoch"] for e in at.session_state["cls"]["run"].history] == list(range(6))
 
 
-def test_stop_keeps_what_was_learnt_and_training_can_continue():
+def test_stop_in_the_middle_of_an_epoch_finishes_it_and_everything_describes_one_model(held, downloads):
+    reached, release = held
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
-    time.sleep(1.0)
+    assert reached.wait(timeout=60)  # 10 of the first epoch's 180 steps done
     at.button(key="cls_stop").click().run()
-    deadline = time.monotonic() + 30
-    while at.session_state["cls"]["job"].running:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-        at.run()
-    at.run()
+    assert at.progress[0].text == "Stopping at the end of epoch 1…"
+    assert at.button(key="cls_stop").disabled
+    release.set()
+    wait_for_the_end(at)
+    assert not at.exception, at.exception
     run = at.session_state["cls"]["run"]
-    assert 0 < len(run.steps) < 30 * 180 and run.epoch < 30
     assert at.session_state["cls"]["job"].result.outcome == "stopped"
-    assert not at.exception
+    assert run.epoch == len(run.history) == 1 and len(run.steps) == 180  # 1,438 images in batches of 8
+    # the Train tab's last test accuracy and the Evaluate tab's are those of the same weights
+    assert [m.value for m in at.metric if m.label == "Test accuracy"] == [f"{run.history[0]['val_acc']:.2%}"] * 2
+    assert at.button(key="cls_train").label == "Continue 30 more epochs"
+    assert not at.button(key="cls_reset").disabled
+    # the file named after one epoch holds that epoch's weights
+    loaded = checkpoints.read_model_file(downloads["digits-1ep-checkpoint.pt"](), "c.pt")
+    assert loaded.checkpoint["epoch"] == 1 and len(loaded.checkpoint["steps"]) == 180
+    assert all(torch.equal(w, run.model.state_dict()[k]) for k, w in loaded.state_dict.items())
+
+
+def test_model_files_are_written_only_when_the_learner_asks(monkeypatch, downloads):
+    """The largest network on digits held 13.5 MB of files per session (22.4 MB on MNIST), written on every rerun."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    stored = []
+    load_and_get_id = MemoryMediaFileStorage.load_and_get_id
+
+    def record(storage, data, mimetype, kind, filename=None):
+        stored.append(filename)
+        return load_and_get_id(storage, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    largest = {"epochs": "1", "hidden_layers": "3", "hidden_size": "512"}
+    at = train_to_the_end(open_page("classification", "en", largest))
+    stored.clear()
+    at.run()
+    assert [name for name in stored if name and name.endswith((".pt", ".safetensors"))] == []
+    assert sorted(name for name in downloads if name.startswith("digits")) == [
+        "digits-1ep-checkpoint.pt", "digits-1ep-state_dict.pt", "digits-1ep-whole-model.pt", "digits-1ep.safetensors"]
+    weights = at.session_state["cls"]["run"].model.state_dict()
+    for name in ("digits-1ep-state_dict.pt", "digits-1ep.safetensors", "digits-1ep-checkpoint.pt"):
+        loaded = checkpoints.read_model_file(downloads[name](), name)
+        assert all(torch.equal(w, weights[k]) for k, w in loaded.state_dict.items()), name
+    stale = downloads["digits-1ep-state_dict.pt"]
+    train_to_the_end(at)  # a button drawn before this training would name the wrong epoch: it refuses
+    with pytest.raises(RuntimeError):
+        stale()
+
+
+def test_training_stops_being_offered_where_a_checkpoint_could_no_longer_hold_it(monkeypatch):
+    monkeypatch.setattr(checkpoints, "MAX_EPOCHS", 3)
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "2"}))
+    assert at.session_state["cls"]["run"].epoch == 2
+    assert at.button(key="cls_train").disabled  # 2 + 2 epochs would pass the 3 a checkpoint may hold
+    assert en.STRINGS["cls.train.limit"].format(epochs=3, steps=checkpoints.MAX_STEPS) in [c.value for c in at.caption]
+    assert not at.button(key="cls_reset").disabled
 
 
 def test_over_the_server_cap_says_busy():
-    from ui.training import _slots, max_trainings
+    import threading
 
-    held = [_slots().acquire(blocking=False) for _ in range(max_trainings())]
+    from ui.jobs import max_trainings, slots
+
+    held = [slots().take(block=False, stop=threading.Event()) for _ in range(max_trainings())]
     try:
         at = open_page("classification")
         at.button(key="cls_train").click().run()
@@ -95,18 +190,20 @@ def test_over_the_server_cap_says_busy():
     finally:
         for ok in held:
             if ok:
-                _slots().release()
+                slots().give()
 
 
 def test_abandoned_training_stops_by_itself(monkeypatch):
-    from ui import training
+    from ui import jobs
 
-    monkeypatch.setattr(training, "ABANDONED_AFTER_S", 0.5)
+    monkeypatch.setattr(jobs, "ABANDONED_AFTER_S", 0.5)
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
     job = at.session_state["cls"]["job"]
-    job.finished.wait(timeout=30)  # nobody polls: as if the tab were closed
-    assert job.result.outcome == "stopped" and job.result.epochs is not None
+    assert job.finished.wait(timeout=60)  # nobody polls: as if the tab were closed
+    run = at.session_state["cls"]["run"]
+    assert job.result.outcome == "stopped" and 1 <= run.epoch < 30
+    assert len(run.steps) == run.epoch * 180  # it stops where an epoch ends, like the Stop button
 
 
 def test_a_checkpoint_upload_restores_settings_and_resumes():
@@ -119,7 +216,7 @@ def test_a_checkpoint_upload_restores_settings_and_resumes():
     at = open_page("classification")
     at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
     assert not at.exception, at.exception
-    assert at.slider(key="hidden_size").value == 64 and at.selectbox(key="optimizer").value == "sgd"
+    assert at.slider(key="classification.hidden_size").value == 64 and at.selectbox(key="classification.optimizer").value == "sgd"
     assert at.session_state["cls"]["run"].epoch == 2
     assert any("checkpoint" in s.value and "2" in s.value for s in at.success)
     at.button(key="cls_train").click().run()
@@ -165,7 +262,7 @@ def test_every_slider_at_its_ends(end):
     at = open_page("classification", "zh", query)
     assert not at.exception, at.exception
     assert not at.warning
-    assert at.slider(key="hidden_layers").value == (0 if end == "lo" else 3)
+    assert at.slider(key="classification.hidden_layers").value == (0 if end == "lo" else 3)
 
 
 def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():
@@ -183,17 +280,182 @@ def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():
     assert not any(i.value == en.STRINGS["cls.eval.first"] for i in at.info)
 
 
-def test_a_damaged_checkpoint_upload_is_explained_not_crashed():
+@pytest.mark.parametrize("case", ["history without train_acc (a list, as format 1 wrote it)",
+                                  "settings with text for the learning rate", "optimizer state of the wrong shape",
+                                  "10,001 epochs", "a checkpoint of format 1"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_damaged_checkpoint_upload_is_explained_not_crashed(case, lang):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    damage, code = DAMAGES[case]
+    p = C.ClassificationParams(hidden_size=32)
+    run = C.start(p, C.load("digits"), "cpu")
+    run.train(*C.tensors(C.load("digits"), "cpu"), 1)
+    content = content_of(checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p)))
+    damage(content)
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(("c.pt", blob_of(content), "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    start = strings[f"cls.files.error.{code}"].split("{")[0]
+    assert [e.value for e in at.error if e.value.startswith(start)], [e.value for e in at.error]
+    assert at.session_state["cls"]["run"].epoch == 0 and at.slider(key="classification.hidden_size").value == 128
+
+
+def test_resuming_through_the_page_equals_an_uninterrupted_run():
+    """Adam, 2 epochs saved, uploaded, 3 more trained by the page: the weights and the optimizer's
+    state of a 5-epoch run (a page that forgot to load either one fails here)."""
+    data, cpu = C.load("digits"), torch.device("cpu")
+    p = C.ClassificationParams(hidden_size=32, optimizer="adam", lr=0.01)
+    straight, first = C.start(p, data, cpu), C.start(p, data, cpu)
+    straight.train(*C.tensors(data, cpu), 5)
+    first.train(*C.tensors(data, cpu), 2)
+    blob = checkpoints.checkpoint(first.model, first.optimizer, first.history, first.steps, C.settings(p))
+    at = open_page("classification", "en", {"epochs": "3"})
+    at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
+    assert at.slider(key="classification.hidden_size").value == 32 and at.session_state["cls"]["run"].epoch == 2
+    train_to_the_end(at)
+    run = at.session_state["cls"]["run"]
+    assert run.epoch == 5 and not at.exception
+    assert_same_weights(straight.model, run.model)
+    assert_same_optimizer_state(straight.optimizer, run.optimizer)
+
+
+@pytest.mark.parametrize("lang, choice", [("en", "back"), ("zh", "new")])
+def test_a_setting_changed_while_training_keeps_the_trained_model_and_says_so(held, lang, choice):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    reached, release = held
+    at = open_page("classification", lang, {"epochs": "1"})
+    at.button(key="cls_train").click().run()
+    assert reached.wait(timeout=60)
+    at.slider(key="classification.hidden_size").set_value(256).run()  # while it trains
+    release.set()
+    wait_for_the_end(at)
+    assert not at.exception, at.exception
+    state = at.session_state["cls"]
+    assert state["run"].epoch == 1 and state["params"].hidden_size == 128  # kept, with its own settings
+    notice = strings["cls.outdated"].format(settings=strings["param.cls.hidden_size"])
+    assert [w.value for w in at.warning] == [notice]
+    assert at.button(key="cls_train").disabled
+    assert metric(at, strings["cls.test_acc"]) == f"{state['run'].history[0]['val_acc']:.2%}"  # Evaluate: this model
+    at.button(key=f"cls_outdated_{choice}").click().run()
+    assert not at.warning and not at.button(key="cls_train").disabled
+    if choice == "back":
+        assert at.slider(key="classification.hidden_size").value == 128 and at.session_state["cls"]["run"] is state["run"]
+        at.slider(key="classification.hidden_size").set_value(64).run()  # a change while nothing trains: a new model, as always
+        assert at.session_state["cls"]["run"].epoch == 0 and not at.warning
+    else:
+        assert at.slider(key="classification.hidden_size").value == 256 and at.session_state["cls"]["run"].epoch == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_file_over_a_limit_is_refused_with_its_size_and_the_limit(lang):
+    """The uploaders leave the browser the server's cap, so the page itself names a file's size and the
+    limit in the learner's language; a new file's message replaces the previous file's."""
+    from nnkit.preprocess import MAX_BYTES as PICTURE_LIMIT
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = open_page("classification", lang)
+    picture = at.file_uploader(key="cls_picture")
+    assert picture.label == strings["cls.draw.upload"].format(mb=2)
+    picture.set_value(("a.png", b"not a picture", "image/png")).run()
+    assert [e.value for e in at.error] == [strings["cls.draw.error.not_image"]]
+    big = b"\x89PNG\r\n\x1a\n" + bytes(PICTURE_LIMIT)
+    at.file_uploader(key="cls_picture").set_value(("photo.png", big, "image/png")).run()
+    message = strings["cls.draw.error.too_big"].format(size=len(big), limit=PICTURE_LIMIT)
+    assert [e.value for e in at.error] == [message]  # the previous file's message is gone
+    assert "2,097,160" in message and "2,097,152" in message
+
+    model = at.file_uploader(key="cls_model_file")
+    assert model.label == strings["cls.files.upload"].format(mb=16)
+    model.set_value(("big.pt", bytes(checkpoints.MAX_BYTES + 1), "application/octet-stream")).run()
+    assert strings["cls.files.error.too_big"].format(size=checkpoints.MAX_BYTES + 1, limit=checkpoints.MAX_BYTES) \
+        in [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_zip_bomb_says_its_unpacked_size_with_separators(lang):
+    from test_nnkit_classify import zip_bomb
+
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(("bomb.pt", zip_bomb(50_000_000), "application/zip")).run()
+    assert not at.exception
+    limit = f"{checkpoints.MAX_BYTES:,}"
+    expected = ("This file unpacks to 50,000,000 bytes; the limit is " + limit + " bytes." if lang == "en"
+                else "这个文件解压后有 50,000,000 字节;上限是 " + limit + " 字节。")
+    assert [e.value for e in at.error] == [expected]
+
+
+def _png(array) -> bytes:
     import io
 
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_empty_picture_says_so_instead_of_guessing(lang):
+    import numpy as np
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
     data = C.load("digits")
+    train, test = C.tensors(data, torch.device("cpu"))
     run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
-    content = torch.load(io.BytesIO(checkpoints.checkpoint(run.model, run.optimizer, [], [], C.settings(
-        C.ClassificationParams()))), weights_only=True)
-    content.pop("optimizer")
-    buffer = io.BytesIO()
-    torch.save(content, buffer)
+    run.train(train, test, 1)
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(
+        ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
+    one = np.zeros((56, 56), dtype=np.uint8)
+    one[11:45, 26:30] = 255  # a vertical stroke: a "1"
+    at.file_uploader(key="cls_picture").set_value(("one.png", _png(one), "image/png")).run()
+    assert metric(at, strings["cls.draw.guess"]) == "1"
+    for name, picture in [("transparent.png", np.zeros((40, 40, 4), dtype=np.uint8)),
+                          ("white.png", np.full((40, 40), 255, dtype=np.uint8))]:
+        at.file_uploader(key="cls_picture").set_value((name, _png(picture), "image/png")).run()
+        assert not at.exception
+        assert strings["cls.draw.empty"] in [i.value for i in at.info], name
+        assert strings["cls.draw.guess"] not in [m.label for m in at.metric], name
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_confusion_cell_shows_its_images_or_says_there_are_none(lang):
+    import numpy as np
+
+    from nnkit.classify import evaluate_run
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    data = C.load("digits")
+    train, test = C.tensors(data, torch.device("cpu"))
+    run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
+    run.train(train, test, 1)
+    confusion = evaluate_run(run.model, test, 10).confusion
+    at = open_page("classification", lang)
+    at.file_uploader(key="cls_model_file").set_value(
+        ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
+    empty = [int(v) for v in np.argwhere(confusion == 0)[0]]
+    for true, predicted in ((3, 3), tuple(empty)):
+        at.session_state["cls_confusion"] = {"selection": {"cell": [{"true": str(true), "predicted": str(predicted)}]}}
+        at.run()
+        assert not at.exception
+        shown = [m.value for m in at.markdown if m.value.startswith(strings["cls.eval.cell"].split("{")[0])]
+        if confusion[true, predicted]:
+            n = min(20, int(confusion[true, predicted]))
+            assert shown == [strings["cls.eval.cell"].format(true=true, predicted=predicted, n=n)]
+        else:
+            assert shown == []
+            assert strings["cls.eval.cell.none"].format(true=true, predicted=predicted) in [i.value for i in at.info]
+
+
+def test_layer_names_from_an_uploaded_file_are_shown_as_text():
+    from safetensors.torch import save
+
+    hostile = "![x](https://evil.example/pixel.png)"
     at = open_page("classification")
-    at.file_uploader(key="cls_model_file").set_value(("c.pt", buffer.getvalue(), "application/octet-stream")).run()
-    assert not at.exception
-    assert any(e.value == en.STRINGS["cls.files.error.corrupt"] for e in at.error)
+    blob = save({hostile: torch.zeros(2)})  # a state_dict whose layer name is Markdown for a remote image
+    at.file_uploader(key="cls_model_file").set_value(("w.safetensors", blob, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    shown = [e.value for e in at.error if "evil.example" in e.value]
+    assert shown, [e.value for e in at.error]
+    outside_code = re.sub(r"(`+).*?\1", "", shown[0])  # what Markdown would interpret
+    assert "evil.example" not in outside_code and "](" not in outside_code, shown[0]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from conftest import PAGES, open_page
+from nnkit.activations import ACTIVATIONS
 from nnkit.experiments.activations import ActivationsParams
 from nnkit.experiments.base import specs
 from nnkit.experiments.regression import RegressionParams
@@ -18,6 +20,16 @@ TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("A
 
 def charts(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def bar_values(at) -> dict[str, float]:
+    """The bars of the page's bar chart, label -> value, as sent to the browser (Arrow datasets)."""
+    import pyarrow as pa
+
+    chart = next(c for c in at.get("vega_lite_chart") if json.loads(c.proto.spec).get("mark") == {"type": "bar"})
+    (dataset,) = chart.proto.datasets
+    table = pa.ipc.open_stream(dataset.data.data).read_all().to_pydict()
+    return dict(zip(table["label"], table["value"]))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -63,17 +75,17 @@ def test_garbage_link_opens_with_defaults_and_a_notice(page, lang):
         assert "unknown_thing" not in at.query_params
     if page == "regression":
         defaults = RegressionParams()
-        assert at.selectbox(key="task").value == defaults.task
-        assert at.number_input(key="lr").value == defaults.lr
-        assert at.slider(key="iterations").value == defaults.iterations
-        assert at.toggle(key="zero_grad").value is True
+        assert at.selectbox(key="regression.task").value == defaults.task
+        assert at.number_input(key="regression.lr").value == defaults.lr
+        assert at.slider(key="regression.iterations").value == defaults.iterations
+        assert at.toggle(key="regression.zero_grad").value is True
     if page == "activations":
         defaults = ActivationsParams()
-        assert at.number_input(key="lr").value == defaults.lr
-        assert at.slider(key="x_min").value == defaults.x_min
-        assert at.selectbox(key="dataset").value == defaults.dataset
-        assert at.text_input(key="logits").value == "2, 1, 0.1, -1"
-        assert at.multiselect(key="functions").value == list(defaults.functions)
+        assert at.number_input(key="activations.lr").value == defaults.lr
+        assert at.slider(key="activations.x_min").value == defaults.x_min
+        assert at.selectbox(key="activations.dataset").value == defaults.dataset
+        assert at.text_input(key="activations.logits").value == "2, 1, 0.1, -1"
+        assert at.multiselect(key="activations.functions").value == list(defaults.functions)
     assert at.sidebar.number_input(key="seed").value == 0
     # the bad values are gone from the address bar
     assert "lr" not in at.query_params and "seed" not in at.query_params
@@ -90,16 +102,16 @@ def test_link_restores_settings_and_changes_update_the_link():
     at = open_page("activations", "zh", {"temperature": "3", "functions": ["gelu", "elu"], "dataset": "moons",
                                          "seed": "7"})
     assert not at.exception
-    assert at.slider(key="temperature").value == 3.0
-    assert at.multiselect(key="functions").value == ["gelu", "elu"]
-    assert at.selectbox(key="dataset").value == "moons"
+    assert at.slider(key="activations.temperature").value == 3.0
+    assert at.multiselect(key="activations.functions").value == ["gelu", "elu"]
+    assert at.selectbox(key="activations.dataset").value == "moons"
     assert at.sidebar.number_input(key="seed").value == 7
     assert not at.warning
-    at.slider(key="noise").set_value(0.2).run()
+    at.slider(key="activations.noise").set_value(0.2).run()
     assert at.query_params["noise"] == "0.2"
     assert at.query_params["dataset"] == "moons" and at.query_params["lang"] == "zh"
     # back to a default: the parameter leaves the link
-    at.selectbox(key="dataset").set_value("circles").run()
+    at.selectbox(key="activations.dataset").set_value("circles").run()
     assert "dataset" not in at.query_params
     # the share box shows the same query string
     share = [c.value for c in at.code if "noise=0.2" in c.value]
@@ -112,7 +124,7 @@ def test_language_switch_keeps_the_experiment():
     at.sidebar.radio(key="lang").set_value("zh").run()
     assert not at.exception
     assert at.title[0].value == "激活函数"
-    assert at.selectbox(key="dataset").value == "xor"
+    assert at.selectbox(key="activations.dataset").value == "xor"
     assert [m.value for m in at.metric] == before
     assert at.query_params["lang"] == "zh" and at.query_params["dataset"] == "xor"
 
@@ -122,7 +134,8 @@ def test_activations_page_draws_every_part():
     specs_ = charts(at)
     # f, f', softmax bars, two decision-region maps, the loss curves, the hidden view
     assert len(specs_) == 7, len(specs_)
-    assert len(at.get("latex")) if at.get("latex") else True
+    # one formula per chosen function, each exactly its own
+    assert [f.value.strip("$\n") for f in at.latex] == [ACTIVATIONS[n].latex for n in ActivationsParams().functions]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sum of the probabilities"] == "1.000000"
     accuracies = [m.value for m in at.metric if m.label == "Training accuracy"]
@@ -135,13 +148,19 @@ def test_activations_page_draws_every_part():
 def test_softmax_follows_logits_and_temperature():
     at = open_page("activations", query={"logits": "1, 1, 1, 1"})
     assert {m.label: m.value for m in at.metric}["Sum of the probabilities"] == "1.000000"
-    bars = next(s for s in charts(at) if s.get("mark", {}).get("type") == "bar" or s.get("mark") == "bar")
-    assert bars
+    assert bar_values(at) == {"z1 = 1": 0.25, "z2 = 1": 0.25, "z3 = 1": 0.25, "z4 = 1": 0.25}
+    at.text_input(key="activations.logits").input("3, 1, -2").run()
+    for temperature in (1.0, 0.5, 5.0):
+        at.slider(key="activations.temperature").set_value(temperature).run()
+        expected = torch.softmax(torch.tensor([3.0, 1.0, -2.0], dtype=torch.float64) / temperature, dim=0)
+        shown = bar_values(at)
+        assert list(shown) == ["z1 = 3", "z2 = 1", "z3 = -2"]
+        assert list(shown.values()) == pytest.approx(expected.tolist(), abs=1e-12), temperature
 
 
 def test_invalid_logits_typed_show_an_error_and_keep_working():
     at = open_page("activations")
-    at.text_input(key="logits").input("1, two, 3").run()
+    at.text_input(key="activations.logits").input("1, two, 3").run()
     assert not at.exception
     assert any("logits" in e.value for e in at.error)
     assert {m.label: m.value for m in at.metric}["Sum of the probabilities"] == "1.000000"
@@ -149,7 +168,7 @@ def test_invalid_logits_typed_show_an_error_and_keep_working():
 
 def test_no_function_selected_says_so():
     at = open_page("activations")
-    at.multiselect(key="functions").set_value([]).run()
+    at.multiselect(key="activations.functions").set_value([]).run()
     assert not at.exception
     assert any(i.value == en.STRINGS["act.pick_one"] for i in at.info)
 
@@ -173,4 +192,53 @@ def test_every_activations_slider_at_its_ends(end):
 def test_an_empty_list_in_the_link_clears_the_curves_without_a_notice():
     at = open_page("activations", "en", {"functions": ""})
     assert not at.exception and not at.warning
-    assert at.multiselect(key="functions").value == []
+    assert at.multiselect(key="activations.functions").value == []
+
+
+HOSTILE = {"seed": "[Session expired, log in again](https://evil.example/login)",
+           "lr": "![x](https://evil.example/pixel.png)", "dataset": "__import__", "task": "<b>bold</b>",
+           "a`b": "1"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_values_from_a_link_are_shown_as_text_never_as_markdown(page):
+    from ui.text import literal
+
+    at = open_page(page, "en", HOSTILE)
+    assert not at.exception, at.exception
+    notice = at.warning[0].value
+    # each value the link carried sits in a code span, which Markdown shows verbatim
+    if page == "home":  # (open_page reads the sidebar's settings on the first run, on home)
+        assert literal(repr(HOSTILE["seed"])) in notice
+    if page == "activations":
+        assert literal(repr(HOSTILE["lr"])) in notice and literal(repr("__import__")) in notice
+    # outside the code spans nothing is left that Markdown would turn into a link, image or bold
+    outside = notice
+    for value in [repr(v) for v in HOSTILE.values()] + list(HOSTILE):
+        outside = outside.replace(literal(value), "")
+    assert "](" not in outside and "__" not in outside and "<b>" not in outside, outside
+
+
+def test_unknown_names_are_named_and_dropped_from_the_link():
+    at = open_page("regression", "en", {"nosuch": "1", "degree": "4"})
+    assert not at.exception
+    assert "`nosuch` is not a setting of this page" in at.warning[0].value
+    assert dict(at.query_params) == {"degree": "4"}  # (English is the default: not in the link)
+    assert any("degree=4" in c.value and "nosuch" not in c.value for c in at.code)  # the share link too
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_absurdly_long_link_is_refused_with_a_message(page):
+    long = {"seed": "7" * 100_000} if page == "home" else {"lr": "0.5", "junk": "x" * 100_000}
+    at = open_page(page, "en", long)
+    assert not at.exception, at.exception
+    assert at.title[0].value == TITLES[page][0]
+    notice = at.warning[0].value
+    assert "characters long" in notice and "4,000" in notice and len(notice) < 400
+    assert not set(long) & set(at.query_params)
+
+
+def test_a_long_bad_value_is_cut_in_the_notice():
+    at = open_page("activations", "en", {"logits": "1, " + "x" * 1000})
+    notice = at.warning[0].value
+    assert "…" in notice and len(notice) < 600

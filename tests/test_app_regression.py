@@ -53,7 +53,7 @@ def test_scrubbing_moves_the_line_not_the_training():
 def test_forgetting_zero_grad_warns_and_changes_the_result():
     at = open_page("regression")
     w_zeroed = at.dataframe[0].value["w"][1]
-    at.toggle(key="zero_grad").set_value(False).run()
+    at.toggle(key="regression.zero_grad").set_value(False).run()
     assert not at.exception
     assert any("zero_grad()" in w.value for w in at.warning)
     assert abs(at.dataframe[0].value["w"][1] - w_zeroed) > 1e-3
@@ -72,7 +72,7 @@ def test_too_high_a_learning_rate_says_diverged_without_a_crash(lang):
 def test_multiple_raw_diverges_where_standardized_converges():
     at = open_page("regression", "en", {"task": "multiple"})
     assert [e.value for e in at.error] == [en.STRINGS["reg.diverged"].format(who="raw features", lr=0.1)]
-    at.number_input(key="lr").set_value(0.0001).run()
+    at.number_input(key="regression.lr").set_value(0.0001).run()
     assert not at.error
 
 
@@ -89,7 +89,7 @@ def test_csv_upload_good_file_fits():
     assert weights["size_m2"] == pytest.approx(1.9, abs=0.1) and weights["rooms"] == pytest.approx(12, abs=3)
     # gradient descent on standardized columns, mapped back to the original units, bias included
     # (the features here have large means, so a wrong mapping of the bias shows)
-    at.slider(key="iterations").set_value(2000).run()
+    at.slider(key="regression.iterations").set_value(2000).run()
     fitted = at.dataframe[-1].value
     assert list(fitted["gradient descent (standardized)"]) == pytest.approx(
         list(fitted["least squares (closed form)"]), rel=1e-4, abs=1e-4)
@@ -112,6 +112,46 @@ def test_csv_upload_bad_files_say_what_is_wrong(content, code, lang):
     message = strings[f"csv.error.{code}"].split("{")[0]
     assert any(e.value.startswith(message) for e in at.error), [e.value for e in at.error]
     assert len(at.get("vega_lite_chart")) == 3  # the page above keeps working
+    if code == "too_big":  # the size and the limit, with thousands separators
+        assert at.error[0].value == strings["csv.error.too_big"].format(size=len(content), limit=MAX_BYTES)
+        assert f"{len(content):,}" in at.error[0].value and "1,048,576" in at.error[0].value
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"x,y\n1,2\n1e309,3\n4,5\n", {"en": "Column `x`, row 3: `1e309` is infinite", "zh": "`x` 列第 3 行:`1e309`"}),
+    (b"x;y\n1,5;2\n2,5;3\n3;4\n", {"en": "Column `x` writes its numbers with a comma (`1,5`)",
+                                    "zh": "`x` 列的数字用逗号表示小数(`1,5`)"}),
+])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_csv_numbers_the_page_cannot_read_are_named(content, expected, lang):
+    """Not "only one numeric column": the column, the row and the value, in the page's language."""
+    at = open_page("regression", lang)
+    at.file_uploader(key="csv_file").set_value(("data.csv", content, "text/csv")).run()
+    assert not at.exception
+    assert [e.value[: len(expected[lang])] for e in at.error] == [expected[lang]]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_csv_fits_that_cannot_be_told_apart_say_why(lang):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = open_page("regression", lang)
+    constant = b"x,c,y\n" + b"".join(b"%d,5,%d\n" % (i, 3 * i + (i % 3)) for i in range(10))
+    at.file_uploader(key="csv_file").set_value(("c.csv", constant, "text/csv")).run()
+    at.multiselect(key="csv_x").set_value(["c"]).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [strings["csv.constant_x"].format(columns="`c`")]
+    assert next(m.value for m in at.metric if m.label == "R²") == "0.0000"
+    at.multiselect(key="csv_x").set_value(["x"]).run()
+    assert not at.warning  # x varies: nothing to say
+    doubled = b"a,b,y\n" + b"".join(b"%d,%d,%d\n" % (i, 2 * i, i * i) for i in range(10))
+    at.file_uploader(key="csv_file").set_value(("d.csv", doubled, "text/csv")).run()
+    at.multiselect(key="csv_x").set_value(["a", "b"]).run()
+    assert [w.value for w in at.warning] == [strings["csv.dependent"].format(terms=2, rank=1)]
+    flat = b"x,y\n" + b"".join(b"%d,7\n" % i for i in range(10))
+    at.file_uploader(key="csv_file").set_value(("f.csv", flat, "text/csv")).run()
+    at.multiselect(key="csv_x").set_value(["x"]).run()
+    assert [w.value for w in at.warning] == [strings["csv.constant_y"].format(name="`y`")]
+    assert next(m.value for m in at.metric if m.label == "R²") == "—"
 
 
 @pytest.mark.parametrize("end", ["lo", "hi"])
@@ -125,3 +165,34 @@ def test_every_slider_at_its_ends(end, task):
     at = open_page("regression", "en", query, timeout=300)
     assert not at.exception, at.exception
     assert not at.warning or "zero_grad" in at.warning[0].value
+
+
+def test_names_from_an_uploaded_csv_are_shown_as_text():
+    from ui.text import literal
+
+    hostile = "[log in](https://evil.example)"
+    content = f"x,y,{hostile}\n" + "\n".join(f"{i},{2 * i + 1},word{i}" for i in range(12))
+    at = open_page("regression")
+    at.file_uploader(key="csv_file").set_value(("data.csv", content.encode(), "text/csv")).run()
+    assert not at.exception, at.exception
+    skipped = [i.value for i in at.info if "evil.example" in i.value]
+    assert skipped and literal(hostile) in skipped[0] and "](" not in skipped[0].replace(literal(hostile), "")
+
+
+def test_a_csv_is_parsed_and_fitted_once_for_every_rerun_and_every_visitor():
+    from ui import shared as jobs
+    from ui.own_data import EXAMPLE
+
+    content = (EXAMPLE + "\n160,5,3,400.5\n").encode()  # a file no other test uploads
+    before = jobs.results().computed.copy()
+    for _ in range(2):  # two visitors with the same file
+        at = open_page("regression")
+        at.file_uploader(key="csv_file").set_value(("mine.csv", content, "text/csv")).run()
+        at.slider(key="regression.iterations").set_value(300).run()
+        at.run()  # an unrelated rerun
+        assert not at.exception
+    # one parse, one fit with the default iterations, one with 300: for both visitors and every rerun
+    assert jobs.results().computed["csv_read"] - before["csv_read"] == 1
+    assert jobs.results().computed["csv_fit"] - before["csv_fit"] == 2
+    entry = jobs.results().entries[("csv_read", __import__("hashlib").sha256(content).hexdigest())]
+    assert entry.expires is not None  # a visitor's own data expires

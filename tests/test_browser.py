@@ -6,6 +6,7 @@ chromium these tests skip with a hint, except under CI=true, where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -49,8 +50,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise TimeoutError("streamlit did not answer its health check")
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def streamlit_server():
+    """`streamlit run app.py` in its own process on a free loopback port; yields its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -67,6 +69,12 @@ def server():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +151,8 @@ def test_a_shared_link_restores_the_experiment(server, page):
     settle(page)
     page.get_by_role("heading", name="激活函数").wait_for()
     no_exception(page)
-    assert page.get_by_text("lr:'banana' 不是数字").is_visible()  # the notice in the page's language
+    notice = page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "lr:'banana'不是数字" in notice.replace(" ", ""), notice  # the notice in the page's language
     assert "dataset=moons" in page.url and "temperature=2" in page.url and "banana" not in page.url
     page.goto(f"{server}/home?lang=zh")
     settle(page)
@@ -215,6 +224,8 @@ def test_classification_trains_draws_and_round_trips_a_checkpoint(server, page, 
     page.get_by_text("The model's guess").wait_for(timeout=30_000)
     settle(page)
     no_exception(page)
+    guess = page.locator('[data-testid="stMetric"]').filter(has_text="The model's guess")
+    assert guess.locator('[data-testid="stMetricValue"]').inner_text() == "1"
     shot(page, "classification-drawn")
 
     page.get_by_role("tab", name="Model files").click()
@@ -227,3 +238,142 @@ def test_classification_trains_draws_and_round_trips_a_checkpoint(server, page, 
     page.get_by_text("Loaded a checkpoint (epochs trained so far: 1).").wait_for(timeout=30_000)
     settle(page)
     no_exception(page)
+
+
+HOSTILE_LINK = ("seed=%5BSession%20expired%2C%20log%20in%20again%5D(https%3A%2F%2Fevil.example%2Flogin)"
+                "&lr=!%5Bx%5D(https%3A%2F%2Fevil.example%2Fpixel.png)&dataset=__import__"
+                "&%3Ca%20href%3Dhttps%3A%2F%2Fevil.example%3Ex%3C%2Fa%3E=1")
+
+
+@pytest.mark.parametrize("path", ["", "activations", "regression", "classification"])
+def test_a_crafted_link_shows_its_values_as_text(server, page, path):
+    page.goto(f"{server}/{path}?{HOSTILE_LINK}")
+    settle(page)
+    no_exception(page)
+    notice = page.locator('[data-testid="stAlert"]').first
+    assert "evil.example/login" in notice.inner_text()  # shown, as text
+    for selector in ("a", "img", "iframe", "source"):  # and nothing points at the crafted host
+        for element in page.locator(selector).all():
+            for attribute in ("href", "src", "srcset"):
+                assert "evil.example" not in (element.get_attribute(attribute) or ""), (selector, attribute)
+    assert page.locator("b", has_text="import").count() == 0 and page.locator("strong", has_text="import").count() == 0
+    if path == "activations":
+        shot(page, "crafted-link")
+
+
+def _label(key: str) -> str:
+    from ui.locales import en
+
+    return en.STRINGS[key]
+
+
+def _set_slider(page, label: str, presses: int) -> None:
+    slider = page.locator('[data-testid="stSlider"]', has_text=label).first
+    for _ in range(presses):  # one step a press; each one reruns the page
+        slider.get_by_role("slider").focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+        settle(page)
+
+
+def _set_number(page, label: str, value: str) -> None:
+    box = page.locator('[data-testid="stNumberInput"]', has_text=label).first.locator("input")
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+
+
+def _go(page, name: str, heading: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name).click()
+    settle(page)
+    page.get_by_role("heading", name=heading).first.wait_for()
+    settle(page)
+    no_exception(page)
+
+
+@pytest.mark.parametrize("order", ["forward", "backward"])
+def test_clicking_through_every_page_keeps_each_pages_settings(server, page, order):
+    """One session: settings changed on each page survive every other page, as the learner left them."""
+    pages = [("Activations", "Activation functions"), ("Regression", "Regression"),
+             ("Classification", "Classification")]
+    if order == "backward":
+        pages.reverse()
+    page.goto(server)
+    settle(page)
+    expected = {}
+    for name, heading in pages:
+        _go(page, name, heading)
+        if name == "Activations":
+            _set_slider(page, _label("param.epochs"), 4)  # 300 -> 340, above Classification's maximum (30)
+            _set_number(page, _label("param.lr"), "0.05")
+            expected[name] = ["epochs=340", "lr=0.05"]
+        elif name == "Regression":
+            _set_number(page, _label("param.reg.lr"), "2")  # above Classification's maximum (1)
+            _set_slider(page, _label("param.reg.n_points"), 3)
+            expected[name] = ["lr=2", "n_points=130"]
+        else:
+            page.get_by_role("tab", name="Train").click()
+            _set_slider(page, _label("param.cls.epochs"), 2)
+            expected[name] = ["epochs=7"]
+        for part in expected[name]:
+            assert part in page.url, (name, page.url)
+    for name, heading in pages[::-1] + pages[1:]:
+        _go(page, name, heading)
+        alerts = " ".join(a.inner_text() for a in page.locator('[data-testid="stAlert"]').all())
+        assert _label("url.notice")[:30] not in alerts, (name, alerts)  # nothing clamped or refused
+        for part in expected[name]:
+            assert part in page.url, (name, page.url)
+        if name == "Classification":
+            page.get_by_role("tab", name="Train").click()
+            page.get_by_role("button", name="Train 7 epochs", exact=True).wait_for()
+    shot(page, f"click-through-{order}")
+
+
+def test_a_deep_link_as_the_first_request_of_a_fresh_server(browser):
+    """Until st.navigation has run once in the process, Streamlit runs a pages/ file alone (its
+    legacy mode): the page must still come with app.py's sidebar and the link's settings. AppTest
+    never meets this (tests/conftest.py keeps it in navigation mode), and the module's shared
+    server has served other pages before: so a server of its own, and this link first."""
+    with streamlit_server() as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 2000})
+        page = context.new_page()
+        try:
+            page.goto(f"{url}/classification?lr=0.05&lang=zh&seed=3")
+            settle(page)
+            page.get_by_role("heading", name="分类").wait_for()
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            sidebar.get_by_text("当前设备").wait_for(timeout=30_000)  # drawn last, after the page
+            settle(page)
+            no_exception(page)
+            for link in ("首页", "激活函数", "回归", "分类"):
+                assert sidebar.get_by_role("link", name=link).count() == 1, link
+            assert sidebar.get_by_role("radio", name="中文").is_checked()
+            assert sidebar.get_by_role("spinbutton", name="随机种子").input_value() == "3"
+            page.get_by_role("tab", name="训练").click()
+            assert page.get_by_role("spinbutton", name="学习率").input_value() == "0.0500"
+            assert page.locator('[data-testid="stAlertContentWarning"]').count() == 0  # every value was good
+            assert "lr=0.05" in page.url and "seed=3" in page.url and "lang=zh" in page.url
+            shot(page, "deep-link-first-request")
+        finally:
+            context.close()
+
+
+def test_a_picture_over_the_limit_says_its_size_in_the_page_language(server, page, tmp_path):
+    """Over the widget's own cap Streamlit would refuse the file in the browser with only a red icon
+    and keep the previous file's message; the page must say the file's size and the limit instead."""
+    not_a_picture, photo = tmp_path / "notes.png", tmp_path / "photo.png"
+    not_a_picture.write_bytes(b"not a picture")
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(3_000_000))
+    page.goto(f"{server}/classification?lang=zh")
+    settle(page)
+    page.get_by_role("tab", name="写一个数字").click()
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+    upload.set_input_files(str(not_a_picture))
+    page.get_by_text("这个文件不是图片").wait_for(timeout=30_000)
+    upload.set_input_files(str(photo))
+    page.get_by_text("这张图片有 3,000,008 字节;上限是 2,097,152 字节").wait_for(timeout=30_000)
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text("这个文件不是图片").count() == 0  # the previous file's message is gone
+    assert page.locator('[data-testid="stFileChipIconError"]').count() == 0  # no red icon alone
+    shot(page, "classification-picture-too-big-zh")

@@ -15,7 +15,8 @@ from nnkit.experiments.base import parse
 SETTINGS = [
     {},
     {"dataset": "moons", "activation": "tanh", "hidden_layers": "2", "hidden_size": "8", "epochs": "150",
-     "functions": ["leaky_relu", "gelu"], "leaky_slope": "0.2", "logits": "3, -1, 0.5", "temperature": "0.5"},
+     "functions": ["leaky_relu", "gelu"], "leaky_slope": "0.2", "logits": "3, -1, 0.5", "temperature": "0.5",
+     "x_min": "-5.5", "x_max": "6"},  # a grid whose point nearest 0 is 0.02
 ]
 
 
@@ -46,6 +47,8 @@ def test_export_reproduces_nnkit_to_six_decimals(settings, tmp_path):
     for name, (f0, df0, share) in got["curves"].items():
         want = expected["curves"][name]
         assert (f0, df0, share) == pytest.approx((want["f_at_0"], want["df_at_0"], want["saturated_share"]), abs=1e-6)
+    if "gelu" in got["curves"]:  # at 0 itself, not at the grid point nearest it (GELU(0.02) = 0.010160)
+        assert got["curves"]["gelu"][:2] == (0.0, 0.5) and got["curves"]["leaky_relu"][:2] == (0.0, 0.2)
     assert got["softmax"] == pytest.approx(expected["softmax"], abs=1e-6)
     for role in ("with", "without"):
         acc, loss = got["training"][role]
@@ -135,14 +138,9 @@ def test_regression_script_from_the_page_prints_what_the_page_shows(tmp_path):
 # --- classification ----------------------------------------------------------------------------
 
 def test_classification_script_from_the_page_reaches_the_page_accuracy(tmp_path):
-    import time
+    from test_app_classification import train_to_the_end
 
-    at = open_page("classification", "en", {"epochs": "3", "hidden_size": "64"})
-    at.button(key="cls_train").click().run()
-    while at.session_state["cls"]["job"].running:
-        time.sleep(0.3)
-        at.run()
-    at.run()
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "3", "hidden_size": "64"}))
     shown = next(m.value for m in at.metric if m.label == "Test accuracy")
     code = next(c.value for c in at.code if "class Net(nn.Module)" in c.value)
     out = run_script(code, tmp_path)

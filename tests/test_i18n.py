@@ -10,6 +10,7 @@ import pytest
 
 from nnkit.activations import CURVE_NAMES
 from nnkit.checkpoints import ERROR_CODES as MODEL_FILE_CODES
+from nnkit.datasets.images import ERROR_CODES as DATASET_CODES
 from nnkit.datasets.tabular import ERROR_CODES
 from nnkit.preprocess import ERROR_CODES as PICTURE_CODES
 from nnkit.experiments import registry
@@ -66,7 +67,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {"act.with", "act.without"}
     keys |= {f"csv.error.{code}" for code in ERROR_CODES}
     keys |= {f"cls.curve.{k}" for k in ("step_loss", "step_acc", "train_loss", "val_loss", "train_acc", "val_acc")}
-    keys |= {f"cls.data.{code}" for code in ("missing", "corrupt", "unknown")}
+    keys |= {f"cls.data.{code}" for code in DATASET_CODES}
     keys |= {f"cls.draw.error.{code}" for code in PICTURE_CODES}
     keys |= {f"cls.files.error.{code}" for code in (*MODEL_FILE_CODES, "missing")}
     keys |= {"cls.files.kind.state_dict", "cls.files.kind.checkpoint", "cls.losses.cross_entropy", "cls.losses.mse"}
@@ -77,6 +78,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"param.error.{code}" for code in ("not_int", "not_number", "not_finite", "outside", "not_bool",
                                                 "not_choice", "count", "unknown_name")}
     keys |= {f"reg.{part}" for part in ("linear", "multiple", "polynomial", "raw", "standardized", "train", "val")}
+    keys |= {f"reg.{task}.intro" for task in ("linear", "multiple", "polynomial")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
@@ -94,3 +96,12 @@ def test_every_key_the_code_asks_for_exists():
 def test_no_unused_keys():
     used = _keys_in_code() | _keys_built_at_run_time()
     assert sorted(set(en.STRINGS) - used) == []
+
+
+@pytest.mark.parametrize("text, span", [("x", "`x`"), ("*b* :red[x] $y$", "`*b* :red[x] $y$`"), ("a`b", "``a`b``"),
+                                        ("``x", "``` ``x ```"), ("two\nlines", "`two\\nlines`"),
+                                        ("x" * 100, "`" + "x" * 80 + "…`")])
+def test_literal_makes_a_code_span_that_holds_any_text(text, span):
+    from ui.text import literal
+
+    assert literal(text) == span

@@ -127,6 +127,22 @@ def test_closed_form_examples():
     np.testing.assert_array_equal(relu.df[[0, 1, 3, 4]], [0, 0, 1, 1])
 
 
+@pytest.mark.parametrize("name", CURVE_NAMES)
+def test_f_and_df_at_0_are_taken_at_0_even_off_the_grid(name):
+    """-5.5..6 in 201 points: the grid point nearest 0 is 0.02; f(0) and f'(0) must not be read there."""
+    c = curve(name, -5.5, 6.0, 201, leaky_slope=SLOPE)
+    assert np.abs(c.x).min() == pytest.approx(0.02)
+    zero = torch.zeros(1, dtype=torch.float64)
+    assert c.f_at_0 == pytest.approx(REFERENCE_F[name](zero).item(), abs=1e-15)
+    assert c.df_at_0 == pytest.approx(CLOSED_FORM_DF[name](zero).item(), abs=1e-15)
+
+
+def test_f_and_df_at_0_by_value():
+    assert (curve("sigmoid", -5.5, 6.0).f_at_0, curve("sigmoid", -5.5, 6.0).df_at_0) == (0.5, 0.25)
+    assert (curve("tanh", -5.5, 6.0).f_at_0, curve("tanh", -5.5, 6.0).df_at_0) == (0.0, 1.0)
+    assert (curve("gelu", -5.5, 6.0).f_at_0, curve("gelu", -5.5, 6.0).df_at_0) == (0.0, 0.5)
+
+
 def test_leaky_relu_uses_the_slope():
     for slope in (0.01, 0.2, 0.5):
         c = curve("leaky_relu", -4.0, 4.0, 9, leaky_slope=slope)

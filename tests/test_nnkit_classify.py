@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import os
 import pickle
-from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -14,7 +14,6 @@ from nnkit import checkpoints
 from nnkit.classify import DigitNet, confident_mistakes, evaluate_run, predict
 from nnkit.datasets.images import load
 from nnkit.experiments import classification as C
-from nnkit.experiments.base import parse
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,7 @@ def digits():
 def trained(p, data, epochs):
     train, test = C.tensors(data, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
-    run.train(train, test, epochs)
+    assert run.train(train, test, epochs).outcome == "completed"
     return run, test
 
 
@@ -45,33 +44,26 @@ def test_softmax_regression_is_one_linear_layer(digits):
 
 
 def test_the_test_set_is_not_shuffled_and_the_training_set_is(digits):
-    run, _ = trained(C.ClassificationParams(epochs=1), digits, 1)
-    order0 = torch.randperm(len(digits.train_y), generator=torch.Generator().manual_seed(run.seed + 0))
-    order1 = torch.randperm(len(digits.train_y), generator=torch.Generator().manual_seed(run.seed + 1))
-    assert not torch.equal(order0, order1)
+    """What the model itself is fed, recorded by a forward hook: in training mode every train image
+    once per epoch, in an order that is not the data's and changes each epoch; in eval mode the test
+    images in their own order."""
+    train, test = C.tensors(digits, torch.device("cpu"))
+    run = C.start(C.ClassificationParams(batch_size=64), digits, torch.device("cpu"))
+    fed = {True: [], False: []}  # model.training -> the batches it was given
+    run.model.register_forward_pre_hook(lambda model, args: fed[model.training].append(args[0].detach().clone()))
+    assert run.train(train, test, 2).outcome == "completed"
+    n, batches = len(train[0]), -(-len(train[0]) // 64)
+    assert len(fed[True]) == 2 * batches
+    epochs = [torch.cat(fed[True][e * batches:(e + 1) * batches]).reshape(n, -1) for e in range(2)]
+    images = train[0].reshape(n, -1)
+    rows = lambda x: sorted(map(bytes, x.numpy().view(np.uint8).reshape(len(x), -1)))  # noqa: E731
+    for seen in epochs:
+        assert rows(seen) == rows(images)  # every train image, each once
+        assert not torch.equal(seen, images)  # ... not in the data's order
+    assert not torch.equal(epochs[0], epochs[1])  # ... and in a new order each epoch
+    assert torch.equal(torch.cat(fed[False]), torch.cat([test[0], test[0]]))  # the test set, in order, each epoch
     again = load("digits")
     assert torch.equal(again.test_y, digits.test_y) and torch.equal(again.test_x, digits.test_x)
-
-
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-def test_resuming_from_a_checkpoint_is_exact(digits, optimizer):
-    p = replace(C.ClassificationParams(), optimizer=optimizer, lr=0.01 if optimizer == "adam" else 0.1)
-    straight, _ = trained(p, digits, 5)
-    first, _ = trained(p, digits, 2)
-    blob = checkpoints.checkpoint(first.model, first.optimizer, first.history, first.steps, C.settings(p))
-    loaded = checkpoints.read_model_file(blob, "run.pt")
-    assert loaded.kind == "checkpoint" and loaded.checkpoint["epoch"] == 2
-    restored, errors = parse(C.ClassificationParams, loaded.checkpoint["settings"], strict=False)
-    assert not errors and restored == p
-    resumed = C.start(restored, digits, torch.device("cpu"))
-    checkpoints.load_weights(resumed.model, loaded.state_dict)
-    resumed.optimizer.load_state_dict(loaded.checkpoint["optimizer"])
-    resumed.history[:] = loaded.checkpoint["history"]
-    train, test = C.tensors(digits, torch.device("cpu"))
-    resumed.train(train, test, 3)
-    assert resumed.epoch == 5 and [e["epoch"] for e in resumed.history] == [0, 1, 2, 3, 4]
-    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
-        assert torch.allclose(a, b, atol=1e-6, rtol=0), name
 
 
 @pytest.mark.parametrize("writer, filename", [(checkpoints.state_dict_pt, "w.pt"),
@@ -206,33 +198,30 @@ def test_a_compressed_file_that_would_unpack_to_gigabytes_is_refused_unread():
             out.writestr(entry.filename, source.read(entry))
     with pytest.raises(checkpoints.ModelFileError) as err:
         checkpoints.read_model_file(packed.getvalue(), "w.pt")
-    assert err.value.code == "too_big"
+    assert err.value.code == "compressed"  # small when unpacked, but not as torch.save writes
+    bomb = zip_bomb(checkpoints.MAX_BYTES + 1)
+    assert len(bomb) < 100_000
+    with pytest.raises(checkpoints.ModelFileError) as err:
+        checkpoints.read_model_file(bomb, "w.pt")
+    assert err.value.code == "unpacks_too_big"
+    assert err.value.details == {"size": checkpoints.MAX_BYTES + 1, "limit": checkpoints.MAX_BYTES}
+    assert f"unpacks to {checkpoints.MAX_BYTES + 1:,} bytes" in str(err.value)
     buffer = io.BytesIO()
     torch.save({"w": torch.zeros(1_000_000)}, buffer)  # 4 MB of tensor data in a 4 MB limit's stead
     with pytest.raises(checkpoints.ModelFileError) as err:
         checkpoints.read_model_file(buffer.getvalue(), "w.pt", max_bytes=1_000_000)
-    assert err.value.code == "too_big"
+    assert err.value.code == "too_big" and err.value.details["size"] == len(buffer.getvalue())
 
 
-@pytest.mark.parametrize("damage", [
-    lambda c: c.pop("optimizer"),
-    lambda c: c.update(optimizer={}),
-    lambda c: c.update(steps=[1, 2]),
-    lambda c: c.update(history="abc"),
-    lambda c: c.update(history=[{"epoch": 0}]),
-    lambda c: c.update(model={"w": 1}),
-], ids=["no optimizer", "empty optimizer", "bad steps", "history text", "history without metrics", "bad model"])
-def test_a_damaged_checkpoint_is_refused_before_any_resume(digits, damage):
-    run, _ = trained(C.ClassificationParams(), digits, 1)
-    content = torch.load(io.BytesIO(checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps,
-                                                           C.settings(C.ClassificationParams()))),
-                         weights_only=True)
-    damage(content)
-    buffer = io.BytesIO()
-    torch.save(content, buffer)
-    with pytest.raises(checkpoints.ModelFileError) as err:
-        checkpoints.read_model_file(buffer.getvalue(), "c.pt")
-    assert err.value.code in ("corrupt", "not_weights")
+def zip_bomb(unpacked: int) -> bytes:
+    """A small zip file holding one entry of `unpacked` zero bytes, compressed."""
+    import zipfile
+
+    out, chunk = io.BytesIO(), bytes(2**20)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("archive/data.pkl", "w") as entry:
+        for start in range(0, unpacked, len(chunk)):  # written a MB at a time: never the whole in memory
+            entry.write(chunk[: unpacked - start])
+    return out.getvalue()
 
 
 def test_the_same_seed_gives_the_same_weights_while_other_sessions_build_models(digits):

@@ -274,6 +274,25 @@ def test_fit_columns_constant_column_stays_finite():
     assert res["least_squares"][0] == pytest.approx(2.0, abs=0.01)
     # the constant column and the bias share one effect: 7 * w1 + b is the intercept
     assert 7.0 * res["least_squares"][1] + res["least_squares_bias"] == pytest.approx(1.0, abs=0.01)
+    # ... so its weight is not determined: the two methods differ there, and the result says why
+    assert res["constant"] == [1] and (res["rank"], res["terms"]) == (1, 1)
+    assert abs(gd.weights[1] - res["least_squares"][1]) > 0.01
+
+
+def test_fit_columns_says_when_weights_or_r2_are_undetermined():
+    x = np.arange(10.0)[:, None]
+    only_constant = R.fit_columns(np.full((10, 1), 5.0), 2 * x[:, 0], degree=3, lr=0.1, iterations=50)
+    assert only_constant["constant"] == [0] and only_constant["r2"] == pytest.approx(0.0, abs=1e-12)
+    assert (only_constant["rank"], only_constant["terms"]) == (0, 0)
+    doubled = R.fit_columns(np.column_stack([x, 2 * x]), x[:, 0] ** 2, degree=1, lr=0.1, iterations=50)
+    assert doubled["constant"] == [] and (doubled["rank"], doubled["terms"]) == (1, 2)
+    # three different x values: x^3 is a combination of 1, x and x^2 there
+    few = R.fit_columns(np.array([[0.0], [1.0], [2.0], [0.0], [1.0], [2.0]]), np.arange(6.0), degree=3, lr=0.1,
+                        iterations=50)
+    assert (few["rank"], few["terms"]) == (2, 3)
+    full = R.fit_columns(x, x[:, 0] ** 2, degree=3, lr=0.1, iterations=50)
+    assert (full["rank"], full["terms"]) == (3, 3) and full["constant"] == []
+    assert np.isnan(R.fit_columns(x, np.full(10, 7.0), degree=1, lr=0.1, iterations=50)["r2"])  # nothing to explain
 
 
 def test_fit_columns_degree_two_fits_a_quadratic():

@@ -1,8 +1,11 @@
-"""The Classification page's views: data, live training, evaluation, drawing, model files, losses.
+"""The Classification page's model and views: data, live training, evaluation, drawing, losses.
 
-The page (pages/classification.py) lays these out in tabs. The model being trained lives in the
-session (`st.session_state["cls"]`), training runs in a background `TrainingJob`, and the dataset
-is loaded once per server process and shared read-only by every session.
+The page (pages/classification.py) lays these out in tabs, with the model files (ui/model_files.py).
+The model being trained lives in the session (`st.session_state["cls"]`), training runs in a
+background `TrainingJob`, and the dataset is loaded once per server process and shared read-only
+by every session. Everything about the model (curves, evaluation, drawing, file names and
+contents) describes the same weights: a stop takes effect at the end of an epoch, and the model
+keeps the settings it was built with.
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from nnkit.classify import confident_mistakes, evaluate_run, predict
 from nnkit.datasets.images import DatasetError, ImageSet, load
 from nnkit.device import pick_device
 from nnkit.experiments import classification as C
-from nnkit.experiments.base import parse, specs
-from ui import charts, urlstate
+from ui import charts, params
 from ui.i18n import t
+from ui.shared import shared
 from ui.page import remembered
+from ui.params import text_key
 from ui.training import TrainingJob
 
-STATE = "cls"  # {"key": settings the model depends on, "run": TrainingRun, "job": TrainingJob | None}
+# {"key": model_key(params), "params": the settings the model was built with, "run": TrainingRun,
+#  "job": TrainingJob | None, "outdated": the settings changed while it trained}
+STATE = "cls"
+MODEL_FIELDS = ("dataset", "hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "seed")
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
@@ -48,17 +55,58 @@ def choose_dataset(p: C.ClassificationParams) -> tuple[C.ClassificationParams, I
 
 
 def model_key(p: C.ClassificationParams) -> tuple:
-    return (p.dataset, p.hidden_layers, p.hidden_size, p.activation, p.optimizer, p.lr, p.batch_size, p.seed)
+    return tuple(getattr(p, name) for name in MODEL_FIELDS)
 
 
-def current(p: C.ClassificationParams, data: ImageSet):
-    """The session's training run for these settings; settings that change the model start a new one."""
-    key = model_key(p)
-    state = st.session_state.get(STATE)
-    if state is None or (state["key"] != key and not (state["job"] and state["job"].running)):
-        state = {"key": key, "run": C.start(p, data, pick_device().device), "job": None}
-        st.session_state[STATE] = state
+def is_busy(state: dict) -> bool:
+    """A training job runs: nothing may read the weights it is changing."""
+    return state["job"] is not None and state["job"].running
+
+
+def keep(p: C.ClassificationParams, run) -> dict:
+    """Make `run`, built with settings `p`, the session's model."""
+    state = {"key": model_key(p), "params": p, "run": run, "job": None}
+    st.session_state[STATE] = state
     return state
+
+
+def current(p: C.ClassificationParams, data: ImageSet) -> dict:
+    """The session's model. Settings that change the model start a new one, except those changed
+    while it trained: that model is kept (with the settings it was built with) until the learner
+    chooses, in `outdated_notice`, between a new model and the model's own settings."""
+    state = st.session_state.get(STATE)
+    if state is not None and state["key"] != model_key(p):
+        if state["job"] is not None and not state.get("shown_finished"):  # training, or done but not yet shown
+            state["outdated"] = True
+        elif not state.get("outdated"):
+            state = None
+    elif state is not None:
+        state["outdated"] = False
+    return state if state is not None else keep(p, C.start(p, data, pick_device().device))
+
+
+def use_settings_of(model: C.ClassificationParams) -> None:
+    """Put the model's settings into the widgets (at the start of the next run), so the two agree."""
+    params.request(C.ClassificationParams, {name: getattr(model, name) for name in MODEL_FIELDS})
+
+
+def outdated_notice(p: C.ClassificationParams, state: dict) -> None:
+    """Says that the model was built with other settings than the widgets show, and offers the ways out."""
+    box = st.container()  # always there: the tabs below keep their place, and the learner their tab
+    model = state["params"]
+    changed = [name for name in MODEL_FIELDS if getattr(p, name) != getattr(model, name)]
+    if not changed:
+        return
+    names = ", ".join(t("sidebar.seed") if n == "seed" else t(text_key(C.ClassificationParams, n)) for n in changed)
+    with box.container(border=True):
+        st.warning(t("cls.outdated", settings=names), icon=":material/history:")
+        a, b = st.columns(2)
+        if a.button(t("cls.outdated.new"), disabled=is_busy(state), key="cls_outdated_new", icon=":material/add:"):
+            st.session_state.pop(STATE)
+            st.rerun()
+        if b.button(t("cls.outdated.back"), key="cls_outdated_back", icon=":material/undo:"):
+            use_settings_of(model)
+            st.rerun()
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -98,35 +146,46 @@ def data_view(data: ImageSet) -> None:
 
 # --- training ---------------------------------------------------------------------------------
 
-def train_controls(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
+def train_controls(p: C.ClassificationParams, state: dict) -> None:
     run, job = state["run"], state["job"]
-    busy = job is not None and job.running
+    busy = is_busy(state)
+    data = dataset(state["params"].dataset)
+    steps = p.epochs * -(-len(data.train_y) // run.batch_size)
+    # the lengths a checkpoint may hold: a model trained past them could not be loaded back
+    too_long = run.epoch + p.epochs > checkpoints.MAX_EPOCHS or len(run.steps) + steps > checkpoints.MAX_STEPS
     a, b, c = st.columns(3)
-    key = "cls.train.start" if run.epoch == 0 else "cls.train.more"
+    key = "cls.train.more" if run.has_weights else "cls.train.start"
     label = t(key + (".one" if p.epochs == 1 else ""), epochs=p.epochs)  # "1 epoch", "5 epochs"
-    if a.button(label, type="primary", disabled=busy, key="cls_train", icon=":material/play_arrow:"):
+    if a.button(label, type="primary", disabled=busy or too_long or state["key"] != model_key(p), key="cls_train",
+                icon=":material/play_arrow:"):
         train, test = device_tensors(data.name)
-        steps = p.epochs * -(-len(train[1]) // run.batch_size)
         job = TrainingJob(lambda listen: run.train(train, test, p.epochs, listen), steps)
         if job.start():
             state["job"], state["shown_finished"] = job, False
             st.rerun()  # redraw the controls as busy (Stop enabled); the fragment then follows the job
         else:
             st.warning(t("cls.train.busy"))
-    if b.button(t("cls.train.stop"), disabled=not busy, key="cls_stop", icon=":material/stop:"):
+    if b.button(t("cls.train.stop"), disabled=not busy or job.stop_requested.is_set(), key="cls_stop",
+                icon=":material/stop:"):
         job.stop()
-    if c.button(t("cls.train.reset"), disabled=busy or run.epoch == 0, key="cls_reset", icon=":material/restart_alt:"):
+        st.rerun()  # Stop disabled; the fragment says the epoch is being finished
+    # any weights but the initial ones, even from an epoch that diverged or failed half-way
+    if c.button(t("cls.train.reset"), disabled=busy or not run.has_weights, key="cls_reset",
+                icon=":material/restart_alt:"):
         st.session_state.pop(STATE)
         st.rerun()
-    live = state["job"] is not None and state["job"].running
-    st.fragment(run_every=0.5 if live else None)(_progress)(state)
+    if too_long and not busy:
+        st.caption(t("cls.train.limit", epochs=checkpoints.MAX_EPOCHS, steps=checkpoints.MAX_STEPS))
+    st.fragment(run_every=0.5 if is_busy(state) else None)(_progress)(state)
 
 
 def _progress(state: dict) -> None:
     run, job = state["run"], state["job"]
     if job is not None:
         job.poll()
-        if job.running:
+        if job.running and job.stop_requested.is_set():
+            st.progress(job.progress, text=t("cls.train.stopping", epoch=run.epoch + 1))
+        elif job.running:
             st.progress(job.progress, text=t("cls.train.progress", epoch=run.epoch, steps=job.steps_done))
         elif job.error is not None:
             st.error(t("cls.train.error", error=f"{type(job.error).__name__}: {job.error}"))
@@ -164,9 +223,9 @@ def _progress(state: dict) -> None:
 
 # --- evaluation -------------------------------------------------------------------------------
 
-def evaluation_view(data: ImageSet, state: dict) -> None:
-    run = state["run"]
-    if state["job"] and state["job"].running:
+def evaluation_view(state: dict) -> None:
+    run, data = state["run"], dataset(state["params"].dataset)
+    if is_busy(state):
         st.info(t("cls.busy"))
         return
     if not run.has_weights:
@@ -190,8 +249,12 @@ def evaluation_view(data: ImageSet, state: dict) -> None:
     if cells:
         true, predicted = data.classes.index(cells[0]["true"]), data.classes.index(cells[0]["predicted"])
         chosen = np.flatnonzero((labels == true) & (result.predicted == predicted))[:20]
-        st.markdown(t("cls.eval.cell", true=data.classes[true], predicted=data.classes[predicted], n=len(chosen)))
-        image_grid([images[i] for i in chosen], [f"#{i}" for i in chosen])
+        names = {"true": data.classes[true], "predicted": data.classes[predicted]}
+        if len(chosen):
+            st.markdown(t("cls.eval.cell", **names, n=len(chosen)))
+            image_grid([images[i] for i in chosen], [f"#{i}" for i in chosen])
+        else:
+            st.info(t("cls.eval.cell.none", **names))
     else:
         right.caption(t("cls.eval.click"))
     st.subheader(t("cls.eval.mistakes"))
@@ -205,12 +268,12 @@ def evaluation_view(data: ImageSet, state: dict) -> None:
 
 # --- drawing ----------------------------------------------------------------------------------
 
-def drawing_view(data: ImageSet, state: dict) -> None:
-    from nnkit.preprocess import PictureError, read_picture, to_digits8, to_mnist
+def drawing_view(state: dict) -> None:
+    from nnkit.preprocess import MAX_BYTES, PictureError, read_picture, to_digits8, to_mnist
     from ui.canvas import draw_digit
 
-    run = state["run"]
-    busy = state["job"] is not None and state["job"].running
+    run, data = state["run"], dataset(state["params"].dataset)
+    busy = is_busy(state)
     st.markdown(t("cls.draw.intro", h=data.shape[0], w=data.shape[1]))
     if busy:  # never read weights while the worker thread is changing them
         st.info(t("cls.busy"))
@@ -219,17 +282,22 @@ def drawing_view(data: ImageSet, state: dict) -> None:
     left, right = st.columns(2)
     with left:
         drawing = draw_digit("cls_canvas")
-        upload = st.file_uploader(t("cls.draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
-                                  key="cls_picture", max_upload_size=2)
+        # No max_upload_size: over a browser-side cap Streamlit shows only a red icon (English tooltip)
+        # and keeps the previous file; up to the server's cap, read_picture names the size and the limit.
+        upload = st.file_uploader(t("cls.draw.upload", mb=MAX_BYTES // 2**20),
+                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="cls_picture")
     picture = drawing
     if upload is not None:
         try:
             picture = read_picture(upload.getvalue())
         except PictureError as err:
-            left.error(t(f"cls.draw.error.{err.code}"))
+            left.error(t(f"cls.draw.error.{err.code}", **err.details))
     if picture is None or not run.has_weights or busy:
         return
     image = to_mnist(picture) if data.shape == (28, 28) else to_digits8(picture)
+    if not image.any():  # blank, one colour or fully transparent: there is no digit to guess
+        right.info(t("cls.draw.empty"))
+        return
     probabilities = predict(run.model, image)
     with right:
         st.image(_zoom(image, 112), caption=t("cls.draw.seen"), clamp=True)
@@ -239,82 +307,25 @@ def drawing_view(data: ImageSet, state: dict) -> None:
                                             t("cls.probability")), width="stretch")
 
 
-# --- model files ------------------------------------------------------------------------------
-
-def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
-    run = state["run"]
-    st.markdown(t("cls.files.intro"))
-    busy = state["job"] is not None and state["job"].running
-    if run.has_weights and not busy:
-        name = f"{p.dataset}-{run.epoch}ep"
-        a, b, c, d = st.columns(4)
-        a.download_button(t("cls.files.state_pt"), checkpoints.state_dict_pt(run.model), f"{name}-state_dict.pt",
-                          key="dl_state_pt")
-        b.download_button(t("cls.files.state_st"), checkpoints.state_dict_safetensors(run.model),
-                          f"{name}.safetensors", key="dl_state_st")
-        c.download_button(t("cls.files.whole"), checkpoints.whole_model(run.model), f"{name}-whole-model.pt",
-                          key="dl_whole")
-        d.download_button(t("cls.files.checkpoint"), checkpoints.checkpoint(run.model, run.optimizer, run.history,
-                                                                          run.steps, C.settings(p)),
-                          f"{name}-checkpoint.pt", key="dl_checkpoint")
-    st.markdown(t("cls.files.explain"))
-    upload = st.file_uploader(t("cls.files.upload"), type=["pt", "pth", "safetensors"], key="cls_model_file",
-                              max_upload_size=checkpoints.MAX_BYTES // 2**20)
-    if upload is None or busy or st.session_state.get("cls_loaded") == upload.file_id:
-        return
-    try:
-        loaded = checkpoints.read_model_file(upload.getvalue(), upload.name)
-        if loaded.kind == "checkpoint":
-            restored, errors = parse(C.ClassificationParams, loaded.checkpoint["settings"], strict=False)
-            if errors:
-                raise checkpoints.ModelFileError("corrupt", "; ".join(errors.values()))
-            run = C.start(restored, dataset(restored.dataset), pick_device().device)
-            checkpoints.load_weights(run.model, loaded.state_dict)
-            try:
-                run.optimizer.load_state_dict(loaded.checkpoint["optimizer"])
-            except (ValueError, KeyError, TypeError, RuntimeError):
-                raise checkpoints.ModelFileError("corrupt", "the optimizer state does not fit") from None
-            run.loaded = True
-            run.history[:] = loaded.checkpoint["history"]
-            run.steps[:] = [tuple(s) for s in loaded.checkpoint.get("steps", [])]
-            # the page's settings become the checkpoint's, so the model and the widgets agree
-            urlstate.request({k: v for k, v in C.settings(restored).items() if k in specs(C.ClassificationParams)})
-            key = model_key(restored)
-        else:
-            run = C.start(p, data, pick_device().device)
-            checkpoints.load_weights(run.model, loaded.state_dict)
-            run.loaded = True
-            key = state["key"]
-    except checkpoints.ModelFileError as err:
-        st.error(t(f"cls.files.error.{err.code}", **err.details))
-        return
-    except DatasetError as err:  # a checkpoint of a dataset this server has not prepared
-        st.error(t("cls.files.error.missing" if err.code == "missing" else "cls.files.error.corrupt"))
-        return
-    st.session_state[STATE] = {"key": key, "run": run, "job": None}
-    st.session_state["cls_loaded"] = upload.file_id
-    st.session_state["cls_loaded_message"] = t("cls.files.loaded", kind=t(f"cls.files.kind.{loaded.kind}"),
-                                               epoch=run.epoch)
-    st.rerun()
-
-
 # --- losses -----------------------------------------------------------------------------------
 
 def losses_view(p: C.ClassificationParams) -> None:
     st.markdown(t("cls.losses.intro"))
     digits = dataset("digits")
     if st.toggle(t("cls.losses.run"), key="cls_losses_on"):
-        curves = remembered("cls_losses", (p.hidden_layers, p.hidden_size, p.activation, p.batch_size, p.seed),
-                            lambda: C.compare_losses(p, digits))
-        rows = [{"epoch": i + 1, "accuracy": v, "loss": t(f"cls.losses.{name}")}
-                for name, values in curves.items() for i, v in enumerate(values)]
-        st.vega_lite_chart(spec=charts.lines(rows, "epoch", "accuracy", "loss", t("cls.epoch"), t("cls.test_acc")),
-                           width="stretch")
+        curves = shared("cls_losses", (p.hidden_layers, p.hidden_size, p.activation, p.batch_size, p.seed),
+                        lambda listen: C.compare_losses(p, digits, callback=listen), total=20, unit="epoch")
+        if curves is not None:
+            rows = [{"epoch": i + 1, "accuracy": v, "loss": t(f"cls.losses.{name}")}
+                    for name, values in curves.items() for i, v in enumerate(values)]
+            st.vega_lite_chart(spec=charts.lines(rows, "epoch", "accuracy", "loss", t("cls.epoch"),
+                                                 t("cls.test_acc")), width="stretch")
     st.markdown(t("cls.losses.why"))
     st.subheader(t("cls.binary"))
     st.markdown(t("cls.binary.intro"))
-    toy = remembered("cls_binary", p.seed, lambda: C.binary_toy(p))
-    left, right = st.columns([1, 1])
-    left.vega_lite_chart(spec=charts.regions(toy["region"], toy["points"], t("cls.binary.chart")), width="content")
-    right.metric(t("cls.train_acc"), f"{toy['accuracy']:.1%}")
-    right.markdown(t("cls.binary.explain"))
+    toy = shared("cls_binary", p.seed, lambda listen: C.binary_toy(p, callback=listen), total=300, unit="epoch")
+    if toy is not None:
+        left, right = st.columns([1, 1])
+        left.vega_lite_chart(spec=charts.regions(toy["region"], toy["points"], t("cls.binary.chart")), width="content")
+        right.metric(t("cls.train_acc"), f"{toy['accuracy']:.1%}")
+        right.markdown(t("cls.binary.explain"))

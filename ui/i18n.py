@@ -6,6 +6,7 @@ is missing in either language or when code asks for a key that exists in neither
 
 from __future__ import annotations
 
+
 import streamlit as st
 
 from ui.locales import en, zh

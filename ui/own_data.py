@@ -6,13 +6,17 @@ session. Every problem with the file is named, and the page around it keeps work
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 
-from nnkit.datasets.tabular import MAX_BYTES, TableError, read_csv
+from nnkit.datasets.tabular import MAX_BYTES, Table, TableError, read_csv
 from nnkit.regression import fit_columns
 from ui import charts
 from ui.i18n import t
+from ui.shared import USER_DATA_TTL_S, shared
+from ui.text import literal, message
 
 EXAMPLE = "size_m2,rooms,age_years,price_k\n" + "\n".join(
     f"{s},{r},{a},{round(1.9 * s + 12 * r - 0.8 * a + 40 + e, 1)}"
@@ -20,24 +24,36 @@ EXAMPLE = "size_m2,rooms,age_years,price_k\n" + "\n".join(
                           [3.1, -4.2, 0.5, 6.3, -2.2, -5.0, 1.7, 2.9, -0.4, 4.4] * 3))
 
 
+def _read(data: bytes) -> Table | TableError:
+    """The parsed file, or what is wrong with it (kept in the cache as well: the same file, the same answer)."""
+    try:
+        return read_csv(data)
+    except TableError as err:
+        return err
+
+
 def own_data_section(lr: float, iterations: int) -> None:
     st.header(t("csv.title"))
     st.markdown(t("csv.intro", limit=MAX_BYTES // 2**20))
     st.download_button(t("csv.example"), EXAMPLE, file_name="houses.csv", mime="text/csv", key="csv_example")
-    upload = st.file_uploader(t("csv.upload"), type=["csv", "txt"], key="csv_file", max_upload_size=MAX_BYTES // 2**20)
+    # No max_upload_size (see ui.classifier.drawing_view): read_csv names the file's size and the limit.
+    upload = st.file_uploader(t("csv.upload"), type=["csv", "txt"], key="csv_file")
     if upload is None:
         return
-    try:
-        table = read_csv(upload.getvalue())
-    except TableError as err:
-        st.error(t(f"csv.error.{err.code}", **err.details))
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()  # the file's identity in the shared cache, never its name
+    table = shared("csv_read", digest, lambda listen: _read(data), total=1, ttl=USER_DATA_TTL_S)
+    if table is None:
+        return
+    if isinstance(table, TableError):
+        st.error(message("csv.error", table))
         return
     names = list(table.columns)
     if len(names) < 2:
-        st.error(t("csv.error.one_column", name=names[0]))
+        st.error(t("csv.error.one_column", name=literal(names[0])))
         return
     if table.skipped:
-        st.info(t("csv.skipped", columns=", ".join(table.skipped)))
+        st.info(t("csv.skipped", columns=", ".join(literal(name) for name in table.skipped)))
     # A new file or a new target can leave stale choices behind: drop them before the widgets read them.
     if st.session_state.get("csv_y") not in names:
         st.session_state.pop("csv_y", None)
@@ -54,8 +70,14 @@ def own_data_section(lr: float, iterations: int) -> None:
                           help=t("csv.degree.help"))
     x = np.column_stack([table.columns[n] for n in x_names])
     y = table.columns[y_name]
-    fit = fit_columns(x, y, degree if len(x_names) == 1 else 1, lr, iterations)
-    st.metric("R²", f"{fit['r2']:.4f}", help=t("csv.r2.help"))
+    degree = degree if len(x_names) == 1 else 1
+    fit = shared("csv_fit", (digest, tuple(x_names), y_name, degree, lr, iterations),
+                 lambda listen: fit_columns(x, y, degree, lr, iterations, callback=listen), total=iterations,
+                 ttl=USER_DATA_TTL_S)
+    if fit is None:
+        return
+    undetermined(fit, x_names, y_name)
+    st.metric("R²", "—" if np.isnan(fit["r2"]) else f"{fit['r2']:.4f}", help=t("csv.r2.help"))
     terms = [f"{x_names[0]}^{k}" if k > 1 else x_names[0] for k in range(1, degree + 1)] if len(x_names) == 1 \
         else x_names
     gd = fit["gd"]
@@ -74,3 +96,13 @@ def own_data_section(lr: float, iterations: int) -> None:
         points = [{"x": float(a), "y": float(b), "set": t("reg.data")} for a, b in zip(y, fit["predicted"])]
         diagonal = [{"x": float(v), "y": float(v), "curve": "y = ŷ"} for v in (y.min(), y.max())]
         st.vega_lite_chart(spec=charts.points_and_curves(points, diagonal, y_name, t("csv.predicted")), width="stretch")
+
+
+def undetermined(fit: dict, x_names: list[str], y_name: str) -> None:
+    """Name what leaves R² or the weights without a meaning, before the numbers are shown."""
+    if np.isnan(fit["r2"]):
+        st.warning(t("csv.constant_y", name=literal(y_name)))
+    if fit["constant"]:
+        st.warning(t("csv.constant_x", columns=", ".join(literal(x_names[j]) for j in fit["constant"])))
+    if fit["rank"] < fit["terms"]:
+        st.warning(t("csv.dependent", terms=fit["terms"], rank=fit["rank"]))

@@ -1,15 +1,15 @@
 """What every page shares around its experiment: the header with URL notices, the share link, the
-"Show the PyTorch code" section and a live progress bar fed by nnkit's callback events."""
+"Show the PyTorch code" section, and a per-session memo for cheap results tied to the session."""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from ui import params, urlstate
 from ui.i18n import t
+from ui.text import literal
 
 
 def _through_router() -> None:
@@ -33,9 +33,21 @@ def header(page: str, params_cls: type | None = None) -> None:
     st.markdown(t(f"{page}.intro"))
     if params_cls is not None:
         params.bind_all(params_cls)
-    bad = urlstate.notices()
-    if bad:
-        st.warning(t("url.notice") + "\n\n" + "\n".join(f"- {params.describe(err)}" for _, err in bad), icon="⚠️")
+    url_notices()
+
+
+def url_notices() -> None:
+    """What was wrong with the address this page was opened with: bad values (their defaults are
+    used), names this page does not know (dropped from the address), or an address too long to be
+    one of ours (ignored whole). Everything the link carried is shown as literal text."""
+    if not urlstate.url_ok():
+        st.warning(t("url.too_long", length=f"{urlstate.query_length():,}", limit=f"{urlstate.MAX_QUERY_CHARS:,}"),
+                   icon="⚠️")
+        return
+    problems = [params.describe(err) for _, err in urlstate.notices()]
+    problems += [t("param.error.unknown_name", name=literal(name)) for name in urlstate.unknown_names()]
+    if problems:
+        st.warning(t("url.notice") + "\n\n" + "\n".join(f"- {p}" for p in problems), icon="⚠️")
 
 
 def share_link() -> None:
@@ -65,36 +77,3 @@ def remembered(name: str, key, compute):
         slot = (key, compute())
         st.session_state[f"_result_{name}"] = slot
     return slot[1]
-
-
-def run_live(name: str, key, epochs: int, compute):
-    """Like `remembered`, for a training run: compute(progress) gets a LiveProgress callback."""
-    def with_progress():
-        progress = LiveProgress(epochs, t("train.running"))
-        try:
-            return compute(progress)
-        finally:
-            progress.clear()
-
-    return remembered(name, key, with_progress)
-
-
-class LiveProgress:
-    """An nnkit callback that moves a progress bar, redrawing at most every 0.1 s."""
-
-    def __init__(self, total_epochs: int, text: str):
-        self.total, self.done, self.text = total_epochs, 0, text
-        self.bar = st.progress(0.0, text=text)
-        self.last = 0.0
-
-    def __call__(self, event: dict) -> None:
-        if event["event"] != "epoch":
-            return
-        self.done += 1
-        now = time.perf_counter()
-        if now - self.last > 0.1 or self.done == self.total:
-            self.bar.progress(min(self.done / self.total, 1.0), text=self.text)
-            self.last = now
-
-    def clear(self) -> None:
-        self.bar.empty()

@@ -3,6 +3,11 @@
 A page calls `bind_all(Params)` once at the top, places `widget(Params, name)` where it wants each
 control, then reads the typed values with `read(Params)`. Labels and help come from the
 translations (`param.<name>` and `param.<name>.help`), choice labels from `choice.<value>`.
+
+Each page owns its settings: a widget's key is "<page>.<name>" (`key(Params, name)`), so the
+`epochs` of one page never clamps or overwrites the `epochs` of another; the address bar carries
+the plain name, since it only ever describes one page. The seed is the one setting every
+experiment shares: it lives in the sidebar under the key "seed".
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import streamlit as st
 from nnkit.experiments.base import ParamError, Spec, coerce, parse, specs, to_text
 from ui import urlstate
 from ui.i18n import current, has, t
+from ui.text import literal
 
 
 def _to_widget(spec: Spec, value: Any) -> Any:
@@ -23,6 +29,16 @@ def _to_widget(spec: Spec, value: Any) -> Any:
     if spec.kind == "floats":
         return to_text(spec, value)
     return value
+
+
+def scope(params_cls: type) -> str:
+    """The page that owns these settings: the experiment's module name ("activations", ...)."""
+    return params_cls.__module__.rsplit(".", 1)[-1]
+
+
+def key(params_cls: type, name: str) -> str:
+    """The widget key of setting `name`: unique in the app, so pages never share a widget's state."""
+    return f"{scope(params_cls)}.{name}"
 
 
 def bind_all(params_cls: type) -> None:
@@ -35,7 +51,18 @@ def bind_all(params_cls: type) -> None:
             value = coerce(name, spec, raw if spec.kind == "multi" else raw[-1])
             return _to_widget(spec, value)
 
-        urlstate.bind(name, _to_widget(spec, default), from_url, lambda v, spec=spec: _to_url(spec, v))
+        urlstate.bind(key(params_cls, name), _to_widget(spec, default), from_url,
+                      lambda v, spec=spec: _to_url(spec, v), url_name=name)
+
+
+def request(params_cls: type, values: dict[str, Any]) -> None:
+    """Put these settings (by name, as typed values) into the page's widgets on the next run."""
+    table = specs(params_cls)
+    wanted = {key(params_cls, name): _to_widget(table[name][1], value) for name, value in values.items()
+              if name in table and table[name][1].ui}
+    if "seed" in table and "seed" in values:
+        wanted["seed"] = values["seed"]  # the sidebar's shared seed
+    urlstate.request(wanted)
 
 
 def _to_url(spec: Spec, value: Any) -> str | list[str]:
@@ -47,11 +74,16 @@ def _to_url(spec: Spec, value: Any) -> str | list[str]:
     return to_text(spec, value)
 
 
+
+
 def describe(err: ValueError) -> str:
-    """A bad value's problem in the learner's language (param.error.<code>)."""
+    """A bad value's problem in the learner's language (param.error.<code>), Markdown-safe: what
+    came from the link is shown as literal text."""
     if isinstance(err, ParamError) and has(f"param.error.{err.code}"):
-        return t(f"param.error.{err.code}", **err.details)
-    return str(err)
+        outside = ("value", "name") if err.code == "unknown_name" else ("value",)  # what the link carried
+        details = {k: literal(v) if k in outside else v for k, v in err.details.items()}
+        return t(f"param.error.{err.code}", **details)
+    return literal(str(err), limit=300)
 
 
 def choice_label(value: str, lang: str | None = None) -> str:
@@ -68,8 +100,9 @@ def widget(params_cls: type, name: str, container=None) -> None:
     """Draw the widget for one parameter, keyed and labelled by its name."""
     box = container or st
     _, spec = specs(params_cls)[name]
-    key = text_key(params_cls, name)
-    common = {"label": t(key), "help": t(f"{key}.help"), "key": name}
+    text = text_key(params_cls, name)
+    common = {"label": t(text), "help": t(f"{text}.help"), "key": key(params_cls, name)}
+    urlstate.drawn(common["key"])
     lang = current()  # fixed now: a format_func may be called outside this run
 
     def label(value: str) -> str:
@@ -82,7 +115,7 @@ def widget(params_cls: type, name: str, container=None) -> None:
     elif spec.kind == "floats":
         box.text_input(**common)
         try:
-            coerce(name, spec, st.session_state[name])
+            coerce(name, spec, st.session_state[key(params_cls, name)])
         except ParamError as err:
             box.error(t("params.invalid", error=describe(err)))
     elif spec.kind == "bool":
@@ -105,8 +138,8 @@ def widgets(params_cls: type, names: list[str], columns: int = 4) -> None:
 
 def read(params_cls: type) -> Any:
     """The typed parameters from the widgets (and the shared seed); a bad value gives its default."""
-    raw = {name: st.session_state[name] for name, (_, spec) in specs(params_cls).items()
-           if spec.ui and name in st.session_state}
+    raw = {name: st.session_state[key(params_cls, name)] for name, (_, spec) in specs(params_cls).items()
+           if spec.ui and key(params_cls, name) in st.session_state}
     if "seed" in specs(params_cls):
         raw["seed"] = st.session_state.get("seed", 0)
     params, _ = parse(params_cls, raw, strict=False)

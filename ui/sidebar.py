@@ -27,6 +27,8 @@ def controls() -> None:
     """Language and seed, first thing in each run: every text below depends on the language."""
     urlstate.bind("lang", DEFAULT, _parse_lang, str)
     urlstate.bind("seed", 0, _parse_seed, str)
+    urlstate.drawn("lang")
+    urlstate.drawn("seed")
     with st.sidebar:
         st.radio(t("sidebar.language"), options=list(LANGUAGES), format_func=LANGUAGES.__getitem__,
                  key="lang", horizontal=True)

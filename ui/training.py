@@ -1,76 +1,28 @@
-"""Training in the background while the page stays usable, with a server-wide cap.
+"""A learner's own training in the background (the Classification page's model, which lives in the
+session): a `ui.jobs.Job` that counts steps and is refused at once when the server's slots are
+full, so the learner is told to try again instead of waiting in a queue.
 
-A `TrainingJob` runs nnkit's `fit` in a worker thread that makes no Streamlit calls. The page
-polls it from an `st.fragment(run_every=...)`, which also acts as a heartbeat: when the browser tab
-is closed the polling stops, and the job stops itself after `ABANDONED_AFTER_S` seconds. Stopping
-keeps the model and the curves so far; training can then continue.
+A stop (the Stop button, or nobody polling for `ui.jobs.ABANDONED_AFTER_S`: the tab was closed)
+takes effect where the current epoch ends, so the weights, the epoch count and the history always
+describe the same model; training can then continue.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Callable
 
-import streamlit as st
-
-from nnkit.device import max_trainings
 from nnkit.train import StopTraining
-
-ABANDONED_AFTER_S = 30.0
-
-
-@st.cache_resource(show_spinner=False)
-def _slots() -> threading.BoundedSemaphore:
-    """One per server process, shared by every session: the cap on concurrent trainings."""
-    return threading.BoundedSemaphore(max_trainings())
+from ui.jobs import Job, exiting
 
 
-class TrainingJob:
+class TrainingJob(Job):
     def __init__(self, work: Callable[[Callable[[dict], None]], object], total_steps: int):
-        self.work, self.total_steps = work, total_steps
-        self.stop_requested = threading.Event()
-        self.last_poll = time.monotonic()
-        self.steps_done = 0
-        self.result = None
-        self.error: BaseException | None = None
-        self.finished = threading.Event()
-        self.thread: threading.Thread | None = None
+        super().__init__(work, total_steps, unit="step", queue=False)
 
-    def start(self) -> bool:
-        """Start in the background; False when the server is already running its maximum."""
-        if not _slots().acquire(blocking=False):
-            return False
-        self.thread = threading.Thread(target=self._run, name="nnkit-training", daemon=True)
-        self.thread.start()
-        return True
-
-    def _run(self) -> None:
-        try:
-            self.result = self.work(self._listen)
-        except BaseException as err:  # noqa: BLE001 - reported on the page, never lost in a thread
-            self.error = err
-        finally:
-            _slots().release()
-            self.finished.set()
-
-    def _listen(self, event: dict) -> None:
+    def listen(self, event: dict) -> None:
         if event["event"] == "step":
             self.steps_done += 1
-        if self.stop_requested.is_set() or time.monotonic() - self.last_poll > ABANDONED_AFTER_S:
-            raise StopTraining
-
-    def poll(self) -> None:
-        """Called by the page's polling fragment: proves someone is still watching."""
-        self.last_poll = time.monotonic()
-
-    def stop(self) -> None:
-        self.stop_requested.set()
-
-    @property
-    def progress(self) -> float:
-        return min(self.steps_done / max(self.total_steps, 1), 1.0)
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and not self.finished.is_set()
+        elif event["event"] == "epoch" and self.should_stop():
+            raise StopTraining  # after the epoch is recorded: never weights from half an epoch
+        if exiting():
+            raise StopTraining  # the server is going down: nothing is kept anyway

@@ -6,9 +6,10 @@
   files in `root/MNIST/raw/` or `root/FashionMNIST/raw/`, checked, and saved as ONE compact file
   `root/nnkit-<name>.pt` (four uint8/int64 tensors). Later loads read only that file.
 
-Every problem becomes a DatasetError with a `code` ("missing", "corrupt", "unknown") and `details`
-for a translated message, like tabular.TableError. Files are never unpickled unsafely: the cache is
-read with `torch.load(..., weights_only=True)` only, and torchvision reads the raw IDX files as bytes.
+Every problem becomes a DatasetError with a `code` ("missing", "corrupt", "unreadable", "unknown")
+and `details` for a translated message, like tabular.TableError. Files are never unpickled unsafely:
+the cache is read with `torch.load(..., weights_only=True)` only, and torchvision reads the raw IDX
+files as bytes.
 
 torch is imported here (cheap enough for a data module); torchvision and scikit-learn only inside
 the functions that need them, so loading a cached set never pays torchvision's import.
@@ -34,7 +35,7 @@ import torch
 from nnkit.errors import CodedError
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
-ERROR_CODES = ("missing", "corrupt", "unknown")
+ERROR_CODES = ("missing", "corrupt", "unreadable", "unknown")
 CACHE_FORMAT = 1
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
@@ -312,10 +313,22 @@ def _write_cache(path: Path, name: str, tensors: dict) -> None:
 
 
 def _read_cache(path: Path, name: str) -> ImageSet:
+    """The cached set, DatasetError("corrupt") when its content is proven bad, or "unreadable" when the
+    file could not be read at all (too many open files, a disk error...): that says nothing about it."""
+    def unreadable(err: BaseException) -> DatasetError:
+        problem = f"the cache file {path} cannot be read now ({_one_line(err)}); it is kept"
+        return DatasetError("unreadable", f"{name}: {problem}", name=name, problem=problem)
+
+    try:
+        data = path.read_bytes()  # read first, so that a failure here is never taken for bad content
+    except (OSError, MemoryError) as err:
+        raise unreadable(err) from err
     try:
         # weights_only=True: tensors, dicts, numbers and strings only; any other object is refused.
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any failure means the cache is unusable
+        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except MemoryError as err:
+        raise unreadable(err) from err
+    except Exception as err:  # noqa: BLE001 - the bytes are all here: any failure is in the content
         # torch's own message advises weights_only=False: never pass that advice on.
         if isinstance(err, pickle.UnpicklingError) and "global" in str(err).lower():
             why = "it holds Python objects other than tensors, refused without running them"
@@ -371,8 +384,10 @@ def prepare(name: str, root: str | os.PathLike | None = None, download: bool = F
 def load(name: str, root: str | os.PathLike | None = None) -> ImageSet:
     """The dataset `name`, from the cache when there is one, else prepared from the raw files.
 
-    A cache file that cannot be read or fails validate() is deleted; it is then rebuilt from the
-    raw files when they are there, else reported as DatasetError("corrupt"). Never downloads.
+    A cache file whose content is bad (torch cannot load it, or it fails validate()) is deleted; it
+    is then rebuilt from the raw files when they are there, else reported as DatasetError("corrupt").
+    A file that cannot be read at all is kept and reported as DatasetError("unreadable"). Never
+    downloads.
     """
     name = _known(name)
     if name == "digits":
@@ -383,6 +398,8 @@ def load(name: str, root: str | os.PathLike | None = None) -> ImageSet:
         try:
             return _read_cache(cache, name)
         except DatasetError as err:
+            if err.code == "unreadable":  # nothing proves the file bad: never delete a good cache
+                raise
             with contextlib.suppress(OSError):
                 cache.unlink()
             if not _raw_present(name, root):

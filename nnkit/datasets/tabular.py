@@ -1,7 +1,9 @@
 """Reading a learner's own CSV file: numbers only, every problem named, nothing executed.
 
 The file is parsed with Python's csv module (never eval, never pickle). A column counts as numeric
-when every non-empty cell parses as a float; other columns are set aside and listed.
+when every non-empty cell parses as a float; other columns are set aside and listed. Numbers that a
+float64 cannot hold (1e309) and numbers written with decimal commas (3,14) are named as such, not
+taken for text.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,13 +22,17 @@ MAX_BYTES = 1024 * 1024  # 1 MB: plenty for a regression exercise, small enough 
 MAX_ROWS = 20_000
 MIN_ROWS = 3
 MISSING = {"", "na", "nan", "null", "none", "-", "?"}
-ERROR_CODES = ("too_big", "empty", "not_text", "not_csv", "too_many_rows", "ragged", "no_numeric", "missing")
+ERROR_CODES = ("too_big", "empty", "not_text", "not_csv", "too_many_rows", "ragged", "no_numeric", "missing",
+               "not_finite", "decimal_comma")
+# 3,14 or 1.234,5: a number as many European spreadsheets write it, with a comma before the decimals
+DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+")
 
 
 class TableError(CodedError):
     """A file that cannot be used; `code` selects the translated message, `details` fill it in."""
 
     codes = ERROR_CODES
+    outside = ("column", "value", "example", "skipped", "where")
 
 
 @dataclass
@@ -39,13 +46,26 @@ class Table:
 
 
 def _number(cell: str) -> float | None:
+    """The cell's value; None when it is missing; ValueError for text. 1e309 and "inf" give inf."""
     text = cell.strip()
     if text.lower() in MISSING:
         return None
-    value = float(text)  # raises ValueError for text
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
+    return float(text)
+
+
+def _decimal_comma(cells: list[str]) -> str | None:
+    """The first cell written with a decimal comma, when every other cell is a number or missing."""
+    example = None
+    for cell in cells:
+        text = cell.strip()
+        if DECIMAL_COMMA.fullmatch(text):
+            example = example or text
+            continue
+        try:
+            _number(text)
+        except ValueError:
+            return None
+    return example
 
 
 def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> Table:
@@ -98,8 +118,18 @@ def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> Table:
         try:
             values = [_number(row[j]) for _, row in body]
         except ValueError:
+            example = _decimal_comma([row[j] for _, row in body])
+            if example is not None:
+                raise TableError("decimal_comma", f"column {name!r} writes its numbers with a comma ({example}); "
+                                 "write them with a decimal point and no thousands separator", column=name,
+                                 example=example)
             skipped.append(name)
             continue
+        beyond = [(line, row[j].strip()) for (line, row), v in zip(body, values) if v is not None and math.isinf(v)]
+        if beyond:
+            line, cell = beyond[0]
+            raise TableError("not_finite", f"column {name!r}, row {line}: {cell} is infinite or beyond the largest "
+                             "number a float64 holds (about 1.8e308)", column=name, row=line, value=cell)
         gaps = [line for (line, _), v in zip(body, values) if v is None]
         if gaps:
             missing[name] = gaps

@@ -112,9 +112,7 @@ def run(p: ActivationsParams, callback: Callable[[dict], None] | None = None) ->
 
 
 def curve_summary(c: Curve) -> dict:
-    zero = int(np.argmin(np.abs(c.x)))
-    return {"f_at_0": float(c.f[zero]), "df_at_0": float(c.df[zero]),
-            "saturated_share": float(np.mean(np.abs(c.df) < 0.01))}
+    return {"f_at_0": c.f_at_0, "df_at_0": c.df_at_0, "saturated_share": float(np.mean(np.abs(c.df) < 0.01))}
 
 
 def summary(result: dict) -> dict:
@@ -141,13 +139,15 @@ device = "cuda" if torch.cuda.is_available() else "cpu"
 # 1. Activation functions and their derivatives, by autograd
 functions = {{{functions}}}
 x = torch.linspace({x_min!r}, {x_max!r}, {points}, dtype=torch.float64, requires_grad=True)
+zero = torch.zeros(1, dtype=torch.float64, requires_grad=True)  # 0 itself: it need not be on the grid
 curves = {{}}
 for name, f in functions.items():
     y = f(x)
     (dy,) = torch.autograd.grad(y.sum(), x)  # f'(x_i), since y_i depends on x_i alone
     curves[name] = (y.detach().numpy(), dy.numpy())
-    zero = int(torch.argmin(x.detach().abs()))
-    print(f"{{name}}: f(0) = {{y[zero].item():.6f}}, f'(0) = {{dy[zero].item():.6f}}, "
+    y0 = f(zero)
+    (dy0,) = torch.autograd.grad(y0.sum(), zero)
+    print(f"{{name}}: f(0) = {{y0.item():.6f}}, f'(0) = {{dy0.item():.6f}}, "
           f"saturated share = {{(dy.abs() < 0.01).double().mean().item():.6f}}")
 
 # 2. Softmax with temperature: probabilities that sum to 1

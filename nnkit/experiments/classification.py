@@ -1,7 +1,8 @@
 """The Classification experiment: softmax regression or an MLP on real handwritten digits.
 
 `run` trains from scratch for `epochs` epochs and evaluates; the page instead keeps a
-`TrainingRun` in the session and trains it a few epochs at a time in the background. Two small
+`TrainingRun` in the session and trains it a few epochs at a time in the background, and `resume`
+brings one back from a checkpoint file exactly where it stopped. Two small
 side experiments go with it: MSE on one-hot targets against cross-entropy, and a binary classifier
 with a sigmoid output and binary cross-entropy on a 2-D toy set.
 """
@@ -14,12 +15,13 @@ from typing import Callable, ClassVar
 import torch
 from torch import nn
 
+from nnkit import checkpoints
 from nnkit.activations import CURVE_NAMES
 from nnkit.classify import TrainingRun, as_tensors, evaluate_run, new_run, one_hot_mse
 from nnkit.datasets.images import DATASETS, ImageSet, load
 from nnkit.datasets.toy2d import make_toy2d
 from nnkit.device import pick_device, seeded
-from nnkit.experiments.base import Experiment, param
+from nnkit.experiments.base import Experiment, param, parse, specs
 from nnkit.models import decision_region
 from nnkit.optim import make_optimizer
 from nnkit.train import fit
@@ -52,6 +54,40 @@ def start(p: ClassificationParams, data: ImageSet, device) -> TrainingRun:
                    p.batch_size, p.seed, device)
 
 
+def _params_of(settings: dict) -> ClassificationParams:
+    """A checkpoint's settings: every one present, of its type (no text for a number) and in range."""
+    def fits(value, default) -> bool:
+        if isinstance(default, float):
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return type(value) is type(default)
+
+    table = specs(ClassificationParams)
+    wrong = [name for name, (default, _) in table.items() if name not in settings or not fits(settings[name], default)]
+    p, errors = parse(ClassificationParams, {name: settings[name] for name in table if name not in wrong}, strict=False)
+    if wrong or errors:
+        raise checkpoints.ModelFileError("corrupt", f"the checkpoint's settings are damaged: {', '.join(wrong)} "
+                                         f"{'; '.join(errors.values())}".strip())
+    return p
+
+
+def resume(checkpoint: dict, device, datasets: Callable[[str], ImageSet] = load) -> tuple[ClassificationParams,
+                                                                                         TrainingRun]:
+    """The training run a checkpoint (as `checkpoints.read_model_file` returns it) describes, with its
+    settings: weights, optimizer state, history and steps restored, so that training on gives what
+    an uninterrupted run would have. Raises ModelFileError, or DatasetError for a dataset not here."""
+    p = _params_of(checkpoint["settings"])
+    run = start(p, datasets(p.dataset), device)
+    checkpoints.load_weights(run.model, checkpoint["model"])
+    checkpoints.load_optimizer(run.optimizer, checkpoint["optimizer"])
+    if any(group["lr"] != p.lr for group in run.optimizer.param_groups):
+        raise checkpoints.ModelFileError("corrupt", "the checkpoint's optimizer and settings name different "
+                                         "learning rates")
+    run.history[:] = checkpoint["history"]
+    run.steps[:] = checkpoint["steps"]
+    run.loaded = True
+    return p, run
+
+
 def run(p: ClassificationParams, callback: Callable[[dict], None] | None = None) -> dict:
     data = load(p.dataset)
     device = pick_device().device
@@ -70,25 +106,30 @@ def summary(result: dict) -> dict:
             "history": [{k: v for k, v in e.items() if k != "event"} for e in result["run"].history]}
 
 
-def compare_losses(p: ClassificationParams, data: ImageSet, epochs: int = 10) -> dict:
-    """The same network trained with cross-entropy and with MSE on one-hot targets (test accuracy)."""
+def compare_losses(p: ClassificationParams, data: ImageSet, epochs: int = 10,
+                   callback: Callable[[dict], None] | None = None) -> dict:
+    """The same network trained with cross-entropy and with MSE on one-hot targets (test accuracy).
+
+    `callback` gets fit's events of both trainings (2 x epochs "epoch" events)."""
     device = pick_device().device
     train, test = tensors(data, device)
     curves = {}
     for name, loss_fn in (("cross_entropy", nn.CrossEntropyLoss()), ("mse", one_hot_mse)):
         training = start(replace(p, optimizer="sgd", lr=0.1), data, device)
-        training.train(train, test, epochs, loss_fn=loss_fn)
+        training.train(train, test, epochs, callback, loss_fn=loss_fn)
         curves[name] = [e["val_acc"] for e in training.history]
     return curves
 
 
-def binary_toy(p: ClassificationParams, dataset: str = "moons", epochs: int = 300) -> dict:
+def binary_toy(p: ClassificationParams, dataset: str = "moons", epochs: int = 300,
+               callback: Callable[[dict], None] | None = None) -> dict:
     """A sigmoid output and binary cross-entropy (log loss) on a 2-D set, with its decision regions."""
     x_np, y_np = make_toy2d(dataset, 300, 0.15, p.seed)
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).float()[:, None]
     with seeded(p.seed):
         model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())  # output: P(class 1)
-    result = fit(model, nn.BCELoss(), make_optimizer("adam", model.parameters(), 0.03), (x, y), epochs=epochs)
+    result = fit(model, nn.BCELoss(), make_optimizer("adam", model.parameters(), 0.03), (x, y), epochs=epochs,
+                 callback=callback)
     with torch.no_grad():
         accuracy = float(((model(x) > 0.5).float() == y).float().mean())
     return {"points": {"x0": x_np[:, 0], "x1": x_np[:, 1], "label": y_np},

@@ -43,11 +43,11 @@ class RegressionParams:
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
-def run_linear(p: RegressionParams) -> dict:
+def run_linear(p: RegressionParams, callback: Callable[[dict], None] | None = None) -> dict:
     x, y = R.make_line(p.true_w, p.true_b, p.noise, p.n_points, p.seed)
     w0, b0 = R.initial_weights(p.init, p.init_value, p.seed)
-    by_hand = R.train_by_hand(x, y, w0, b0, p.lr, p.iterations, p.zero_grad)
-    packaged = R.train_linear(x, y, w0, b0, p.lr, p.iterations, p.zero_grad)
+    by_hand = R.train_by_hand(x, y, w0, b0, p.lr, p.iterations, p.zero_grad, callback)
+    packaged = R.train_linear(x, y, w0, b0, p.lr, p.iterations, p.zero_grad, callback)
     best_w, best_b = R.least_squares(x, y).tolist()
     finite = [v for v in by_hand.w + [best_w, p.true_w] if np.isfinite(v) and abs(v) < 1e6]
     finite_b = [v for v in by_hand.b + [best_b, p.true_b] if np.isfinite(v) and abs(v) < 1e6]
@@ -81,8 +81,10 @@ def run_polynomial(p: RegressionParams) -> dict:
 
 
 def run(p: RegressionParams, callback: Callable[[dict], None] | None = None) -> dict:
+    """Everything the page shows for `p.task`; `callback` gets a "step" event per gradient step
+    (2 x iterations for the linear and multiple tasks; the polynomial task is closed-form)."""
     if p.task == "linear":
-        return run_linear(p)
+        return run_linear(p, callback)
     if p.task == "multiple":
         return run_multiple(p, callback)
     return run_polynomial(p)
