@@ -33,9 +33,15 @@ def start() -> None:
 def _warm_up() -> None:
     t0 = time.perf_counter()
     try:
-        from ui import classifier, sidebar  # torch, nnkit and the pages' helpers
+        from nnkit.device import configure_threads  # imports torch
 
-        sidebar.device_choice()  # the device and torch's threads, before any visitor's thread starts
+        # First of all: torch starts with a thread per core for every operation, and the first
+        # visitors' jobs, each spreading over every core, slowed each other (and this warm-up)
+        # down 2-3 times on 2 cores. Threads started from here on get their share of the cores.
+        configure_threads()
+        from ui import classifier, sidebar  # nnkit and the pages' helpers
+
+        sidebar.device_choice()  # the device line's cached choice (it sets the same threads again)
         classifier.device_tensors("digits")  # the default dataset, loaded and on the device
         _train_once()
         _LOG.info("warm-up finished in %.1f s: torch, the digits and the training loop are loaded",
