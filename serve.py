@@ -2,7 +2,7 @@
 
 `streamlit run serve.py` (what `make run` and the Dockerfile do) finds the `st.App` below and serves
 app.py with it; its lifespan starts ui.warmup (torch, the default dataset, the training loop) the
-moment the server starts, instead of on a visitor's click. `python serve.py` works as well.
+moment the server starts, instead of on a visitor's click.
 `streamlit run app.py` still serves the same app, warming up from its first visitor's run.
 """
 
@@ -20,6 +20,3 @@ async def lifespan(_app):
 
 
 app = st.App("app.py", lifespan=lifespan)
-
-if __name__ == "__main__":
-    app.run()

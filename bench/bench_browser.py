@@ -9,7 +9,7 @@ fresh server of its own. Every visit is timed from the click (or `goto`) to
 - "settled_s": the script has also finished (Streamlit's script state back to notRunning).
 Targets (issue #7): heading within 1 s, results within 2 s, a warm switch under 0.5 s.
 
-Run by hand (never by pytest): python bench/bench_browser.py [--entry serve.py] [--port 8631]
+Run by hand (never by pytest): python bench/bench_browser.py [--entry app.py] [--port 8631]
 [--wait SECONDS after the health check before the first visit] [--after-warmup: wait for the
 server's warm-up to finish first (serve.py)]. Needs Debian's chromium.
 Writes bench/results/browser-<entry>.json and prints it.
@@ -107,7 +107,7 @@ def by_direct_link(browser, args, lang: str, name: str) -> dict:
 def main() -> None:
     need_chromium()
     parser = argparse.ArgumentParser()
-    parser.add_argument("--entry", default="app.py", help="the file `streamlit run` serves (app.py or serve.py)")
+    parser.add_argument("--entry", default="serve.py", help="the file `streamlit run` serves (serve.py or app.py)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--wait", type=float, default=0.0, help="seconds between the health check and the visit")
     parser.add_argument("--after-warmup", action="store_true", help="visit once the server has warmed up")
