@@ -267,13 +267,17 @@ def _label(key: str) -> str:
     return en.STRINGS[key]
 
 
-def _set_slider(page, label: str, presses: int) -> None:
-    slider = page.locator('[data-testid="stSlider"]', has_text=label).first
-    for _ in range(presses):  # one step a press; each one reruns the page
-        slider.get_by_role("slider").focus()
+def _set_slider(page, label: str, target: float) -> None:
+    """Move a slider with the keyboard, one step a press (each reruns the page), until it shows `target`."""
+    thumb = page.locator('[data-testid="stSlider"]', has_text=label).first.locator('input[type="range"]')
+    for _ in range(40):
+        if float(thumb.input_value()) == target:
+            return
+        thumb.focus()
         page.keyboard.press("ArrowRight")
         page.wait_for_timeout(300)
         settle(page)
+    raise AssertionError(f"the slider {label!r} did not reach {target}")
 
 
 def _set_number(page, label: str, value: str) -> None:
@@ -304,16 +308,16 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
     for name, heading in pages:
         _go(page, name, heading)
         if name == "Activations":
-            _set_slider(page, _label("param.epochs"), 4)  # 300 -> 340, above Classification's maximum (30)
+            _set_slider(page, _label("param.epochs"), 340)  # 300 -> 340, above Classification's maximum (30)
             _set_number(page, _label("param.lr"), "0.05")
             expected[name] = ["epochs=340", "lr=0.05"]
         elif name == "Regression":
             _set_number(page, _label("param.reg.lr"), "2")  # above Classification's maximum (1)
-            _set_slider(page, _label("param.reg.n_points"), 3)
+            _set_slider(page, _label("param.reg.n_points"), 130)
             expected[name] = ["lr=2", "n_points=130"]
         else:
             page.get_by_role("tab", name="Train").click()
-            _set_slider(page, _label("param.cls.epochs"), 2)
+            _set_slider(page, _label("param.cls.epochs"), 7)
             expected[name] = ["epochs=7"]
         for part in expected[name]:
             assert part in page.url, (name, page.url)
