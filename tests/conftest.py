@@ -30,6 +30,14 @@ def open_page(page: str = "home", lang: str = "en", query: dict | None = None, t
     return at
 
 
+@pytest.fixture(scope="session")
+def digits():
+    """The bundled 8x8 digits, loaded once for the whole run (read only)."""
+    from nnkit.datasets.images import load
+
+    return load("digits")
+
+
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
     """One torch thread per operation, as a 2-core server runs (nnkit.device.configure_threads): the

@@ -51,15 +51,17 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server():
-    """`streamlit run app.py` in its own process on a free loopback port; yields its URL."""
+def streamlit_server(entry: str = "app.py", log: Path | None = None):
+    """`streamlit run <entry>` in its own process on a free loopback port; yields its URL.
+    Its output goes to `log` when given (and is dropped otherwise); the process is stopped after."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with (log.open("w") if log else contextlib.nullcontext(subprocess.DEVNULL)) as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     try:
         wait_healthy(url, proc)
         yield url

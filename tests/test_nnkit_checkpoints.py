@@ -11,22 +11,15 @@ import torch
 
 from nnkit import checkpoints
 from nnkit.classify import DigitNet
-from nnkit.datasets.images import load
 from nnkit.experiments import classification as C
+from test_nnkit_classify import trained as trained_with_test
 
 ADAM = C.ClassificationParams(hidden_size=32, optimizer="adam", lr=0.01)
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load("digits")
-
-
 def trained(p, data, epochs):
-    train, test = C.tensors(data, torch.device("cpu"))
-    run = C.start(p, data, torch.device("cpu"))
-    run.train(train, test, epochs)
-    return run
+    """A run trained `epochs` epochs to completion (test_nnkit_classify's helper, without the test set)."""
+    return trained_with_test(p, data, epochs)[0]
 
 
 def saved(run, p) -> bytes:

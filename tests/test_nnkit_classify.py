@@ -16,11 +16,6 @@ from nnkit.datasets.images import load
 from nnkit.experiments import classification as C
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load("digits")
-
-
 def trained(p, data, epochs):
     train, test = C.tensors(data, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
