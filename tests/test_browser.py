@@ -283,10 +283,17 @@ def _set_slider(page, label: str, target: float) -> None:
 
 
 def _set_number(page, label: str, value: str) -> None:
+    """Type a number and press Enter until the page has taken it (a rerun still under way can drop it)."""
     box = page.locator('[data-testid="stNumberInput"]', has_text=label).first.locator("input")
-    box.fill(value)
-    box.press("Enter")
-    settle(page)
+    for _ in range(5):
+        settle(page)
+        box.fill(value)
+        box.press("Enter")
+        page.wait_for_timeout(500)
+        settle(page)
+        if float(box.input_value()) == float(value):
+            return
+    raise AssertionError(f"the number input {label!r} did not take {value}")
 
 
 def _go(page, name: str, heading: str) -> None:
