@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ui import params, urlstate
-from ui.i18n import t
+from ui.i18n import current, t
 from ui.text import literal
 
 
@@ -61,7 +61,7 @@ def share_link() -> None:
 
 def code_section(experiment, p) -> None:
     """The self-contained PyTorch script for the current settings, shown and downloadable."""
-    code = experiment.export_code(p)
+    code = experiment.export_code(p, current())
     with st.expander(t("code.title"), icon=":material/code:"):
         st.caption(t("code.intro"))
         st.download_button(t("code.download"), code, file_name=f"nn_playground_{experiment.name}.py",

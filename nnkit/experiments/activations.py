@@ -210,7 +210,7 @@ if plt is not None:
 '''
 
 
-def export_code(p: ActivationsParams) -> str:
+def export_code(p: ActivationsParams, lang: str = "en") -> str:
     settings = "\n".join(f"    {k} = {v!r}" for k, v in asdict(p).items())
     functions = ", ".join(f'"{n}": {ACTIVATIONS[n].code.format(slope=p.leaky_slope)}' for n in p.functions)
     return _EXPORT.format(

@@ -164,4 +164,14 @@ class Experiment:
     params_cls: type
     run: Callable[..., Any]  # run(params, callback=None) -> result
     summary: Callable[[Any], dict]  # result -> JSON-ready dict
-    export_code: Callable[[Any], str]  # params -> self-contained PyTorch script
+    export_code: Callable[..., str]  # (params, lang="en") -> self-contained PyTorch script, comments in lang
+
+
+EXPORT_LANGUAGES = ("en", "zh")
+
+
+def comments(table: dict[str, dict[str, str]], lang: str) -> dict[str, str]:
+    """An exported script's comments in `lang` ("en" or "zh"; anything else gets English).
+
+    `table` maps each language to the same keys; tests/test_export.py checks that they match."""
+    return table.get(lang, table["en"])

@@ -141,10 +141,10 @@ def settings(p: ClassificationParams) -> dict:
     return asdict(p)
 
 
-def export_code(p: ClassificationParams) -> str:
+def export_code(p: ClassificationParams, lang: str = "en") -> str:
     from nnkit.experiments.classification_export import export_code as export
 
-    return export(p)
+    return export(p, lang)
 
 
 EXPERIMENT = Experiment("classification", ClassificationParams, run, summary, export_code)

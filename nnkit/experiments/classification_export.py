@@ -101,7 +101,7 @@ print("saved model_state_dict.pt")
 _CLASSES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 
 
-def export_code(p) -> str:
+def export_code(p, lang: str = "en") -> str:
     settings = "\n".join(f"    {k} = {v!r}" for k, v in asdict(p).items())
     if p.dataset == "digits":
         load_data, needs = _DIGITS.format(seed=DIGITS_SEED, fraction=DIGITS_TEST_FRACTION), " and scikit-learn"

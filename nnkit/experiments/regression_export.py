@@ -182,7 +182,7 @@ _INIT = {
 _TRUTH = {"sine": "torch.sin(torch.pi * x)", "cubic": "2 * x**3 - x"}
 
 
-def export_code(p) -> str:
+def export_code(p, lang: str = "en") -> str:
     settings = "\n".join(f"    {k} = {v!r}" for k, v in asdict(p).items())
     head = _HEAD.format(task=p.task, settings=settings, png=f"regression_{p.task}.png", seed=p.seed,
                         n_points=p.n_points, noise=p.noise, lr=p.lr, iterations=p.iterations)
