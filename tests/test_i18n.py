@@ -63,6 +63,8 @@ def _keys_built_at_run_time() -> set[str]:
                 key = scoped if scoped in en.STRINGS else f"param.{name}"
                 keys |= {key, f"{key}.help"}
             keys |= {f"choice.{c}" for c in spec.choices}
+    keys |= {f"guided.{e.name}.{g.id}.{part}" for e in registry().values() for g in e.guided
+             for part in ("title", "look")}
     keys |= {f"act.explain.{name}" for name in CURVE_NAMES}
     keys |= {"act.with", "act.without"}
     keys |= {f"csv.error.{code}" for code in ERROR_CODES}

@@ -157,14 +157,36 @@ def parse(params_cls: type, raw: dict[str, Any], *, strict: bool = True) -> tupl
 
 
 @dataclass(frozen=True)
+class Guided:
+    """A "try this" experiment: the settings to load and the effect the learner should then see.
+
+    `settings` override the parameters' defaults (the seed too, which defaults to 0), so a guided
+    experiment always shows the same thing. Its texts are `guided.<experiment>.<id>.title` and
+    `guided.<experiment>.<id>.look` (one sentence: what to look for) in both languages.
+    `promise(summary)` is True when the summary of a run with these settings shows the effect;
+    tests/test_guided.py runs every guided experiment, so a promise that stops holding fails CI.
+    """
+
+    id: str
+    settings: dict
+    promise: Callable[[dict], bool]
+
+    def params(self, params_cls: type) -> Any:
+        """The experiment's parameters for this guided experiment (bad settings raise ParamError)."""
+        return parse(params_cls, self.settings, strict=True)[0]
+
+
+@dataclass(frozen=True)
 class Experiment:
-    """One experiment: its parameters, its run function, its summary and its code export."""
+    """One experiment: its parameters, its run function, its summary, its code export and its
+    guided experiments."""
 
     name: str
     params_cls: type
     run: Callable[..., Any]  # run(params, callback=None) -> result
     summary: Callable[[Any], dict]  # result -> JSON-ready dict
     export_code: Callable[..., str]  # (params, lang="en") -> self-contained PyTorch script, comments in lang
+    guided: tuple[Guided, ...] = ()
 
 
 EXPORT_LANGUAGES = ("en", "zh")
