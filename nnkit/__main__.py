@@ -1,4 +1,5 @@
-"""Command line: `python -m nnkit list`, `python -m nnkit run NAME [--set k=v ...] [--json]`,
+"""Command line: `python -m nnkit list`,
+`python -m nnkit run NAME [--guided ID] [--set k=v ...] [--json] [--save-run FILE]`,
 `python -m nnkit data download NAME [NAME ...]` and `python -m nnkit data status`.
 
 Unknown names and bad values exit with status 2 and a one-line message on stderr.
@@ -38,16 +39,24 @@ def _list(registry) -> int:
                 allowed = bounds(spec)
             shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
             print(f"  {pname:<14} {spec.kind:<7} default={shown:<20} {allowed}")
+        if exp.guided:
+            print(f"  guided: {', '.join(g.id for g in exp.guided)}")
     return 0
 
 
-def _run(registry, name: str, settings: list[str], as_json: bool) -> int:
+def _run(registry, name: str, settings: list[str], as_json: bool, guided: str | None = None,
+         save_run: str | None = None) -> int:
     from nnkit.experiments.base import ParamError, parse
 
     if name not in registry:
         return _fail(f"unknown experiment {name!r}; known: {', '.join(registry)}")
     exp = registry[name]
     raw = {}
+    if guided is not None:
+        known = {g.id: g for g in exp.guided}
+        if guided not in known:
+            return _fail(f"unknown guided experiment {guided!r} of {name}; known: {', '.join(known) or 'none'}")
+        raw.update(known[guided].settings)  # --set may still change one of them
     for item in settings:
         key, sep, value = item.partition("=")
         if not sep:
@@ -60,9 +69,19 @@ def _run(registry, name: str, settings: list[str], as_json: bool) -> int:
     from nnkit.datasets.images import DatasetError
 
     try:
-        result = exp.summary(exp.run(params))
+        outcome = exp.run(params)
     except DatasetError as err:
         return _fail(str(err))
+    result = exp.summary(outcome)
+    if save_run is not None:
+        record = exp.record(params, outcome) if exp.record is not None else None
+        if record is None:
+            return _fail(f"this run of {name} trains nothing, so there is no run to save")
+        try:
+            with open(save_run, "w", encoding="utf-8") as f:
+                f.write(record.to_json())
+        except OSError as err:
+            return _fail(f"cannot write {save_run}: {err.strerror or err}")
     if as_json:
         print(json.dumps(result, default=_jsonable))
     else:
@@ -128,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (repeatable); lists are comma-separated")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    run.add_argument("--guided", metavar="ID", help="start from a guided experiment's settings (see `list`)")
+    run.add_argument("--save-run", metavar="FILE", help="write the run (settings, history, final numbers) as JSON")
     data = sub.add_parser("data", help="download, cache and inspect the image datasets")
     data_sub = data.add_subparsers(dest="action", required=True)
     download = data_sub.add_parser("download", help="download and cache datasets (digits needs none)")
@@ -142,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "list":
         return _list(registry())
-    return _run(registry(), args.name, args.set, args.json)
+    return _run(registry(), args.name, args.set, args.json, args.guided, args.save_run)
 
 
 if __name__ == "__main__":

@@ -221,4 +221,31 @@ def export_code(p: ActivationsParams, lang: str = "en") -> str:
         layer=ACTIVATIONS[p.activation].code.format(slope=p.leaky_slope), lr=p.lr, epochs=p.epochs)
 
 
-EXPERIMENT = Experiment("activations", ActivationsParams, run, summary, export_code)
+TRAINING_SETTINGS = ("dataset", "n_points", "noise", "activation", "leaky_slope", "hidden_size", "hidden_layers",
+                     "lr", "epochs", "seed")
+
+
+def training_record(p: ActivationsParams, training: dict):
+    """The "why non-linearity" training as a run record: loss and accuracy per epoch, with and
+    without the activation."""
+    from nnkit.runs import RunRecord, settings_text
+
+    nets = training["nets"]
+    rows = {}
+    for role, net in nets.items():
+        suffix = "" if role == "with" else "_without"
+        for e in net.history:
+            row = rows.setdefault(e["epoch"], {"epoch": e["epoch"] + 1})
+            row["loss" + suffix], row["acc" + suffix] = e["train_loss"], e["train_acc"]
+    outcomes = [net.outcome for net in nets.values()]
+    outcome = next((o for o in ("diverged", "stopped") if o in outcomes), "completed")
+    final = {}
+    for role, net in nets.items():
+        suffix = "" if role == "with" else "_without"
+        final["accuracy" + suffix], final["loss" + suffix] = net.accuracy, net.loss
+    names = [n for n in TRAINING_SETTINGS if n != "leaky_slope" or p.activation == "leaky_relu"]
+    return RunRecord("activations", settings_text(p, names), list(rows.values()), final, outcome, "epoch")
+
+
+EXPERIMENT = Experiment("activations", ActivationsParams, run, summary, export_code,
+                        record=lambda p, result: training_record(p, result["training"]))

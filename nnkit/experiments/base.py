@@ -187,6 +187,8 @@ class Experiment:
     summary: Callable[[Any], dict]  # result -> JSON-ready dict
     export_code: Callable[..., str]  # (params, lang="en") -> self-contained PyTorch script, comments in lang
     guided: tuple[Guided, ...] = ()
+    # (params, run's result) -> nnkit.runs.RunRecord of the training it did, or None when it trained nothing
+    record: Callable[[Any, Any], Any] | None = None
 
 
 EXPORT_LANGUAGES = ("en", "zh")

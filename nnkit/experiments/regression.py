@@ -96,7 +96,7 @@ def _last(values: list[float]) -> float | None:
 
 def _finite(value: float, outcome: str) -> float | None:
     """A diverged run's parameters are meaningless (often inf or NaN, which JSON cannot carry)."""
-    return None if outcome == "diverged" else float(value)
+    return None if outcome == "diverged" or value is None else float(value)
 
 
 def summary(result: dict) -> dict:
@@ -118,4 +118,40 @@ def summary(result: dict) -> dict:
             "best_degree": sweep["degree"][int(np.argmin(sweep["val_mse"]))]}
 
 
-EXPERIMENT = Experiment("regression", RegressionParams, run, summary, export_code)
+TASK_SETTINGS = {
+    "linear": ("task", "n_points", "noise", "lr", "iterations", "true_w", "true_b", "init", "init_value", "zero_grad",
+               "seed"),
+    "multiple": ("task", "n_points", "noise", "lr", "iterations", "true_weights", "true_b", "spread", "standardize",
+                 "seed"),
+}
+
+
+def record(p: RegressionParams, result: dict):
+    """A gradient-descent run as a run record (one row per step), or None for the closed-form
+    polynomial fit, which trains nothing."""
+    from nnkit.runs import RunRecord, settings_text
+
+    if result["task"] == "linear":
+        hand, packaged = result["by_hand"], result["nn_linear"]
+        names = [n for n in TASK_SETTINGS["linear"] if n != "init_value" or p.init == "constant"]
+        rows = [{"step": i, "loss": loss, "loss_nn_linear": packaged.loss[i] if i < len(packaged.loss) else None,
+                 "w": hand.w[i], "b": hand.b[i]} for i, loss in enumerate(hand.loss)]
+        best_w, best_b = result["least_squares"]
+        final = {"w": _finite(hand.w[-1], hand.outcome), "b": _finite(hand.b[-1], hand.outcome),
+                 "loss": _finite(_last(hand.loss), hand.outcome), "least_squares_w": best_w,
+                 "least_squares_b": best_b,
+                 "distance": _finite(np.hypot(hand.w[-1] - best_w, hand.b[-1] - best_b), hand.outcome)}
+        return RunRecord("regression", settings_text(p, names), rows, final, hand.outcome, "step")
+    if result["task"] == "multiple":
+        fits = result["fits"]
+        steps = max(len(f.loss) for f in fits.values())
+        rows = [{"step": i, **{f"loss_{name}": f.loss[i] if i < len(f.loss) else None for name, f in fits.items()}}
+                for i in range(steps)]
+        final = {f"loss_{name}": _finite(_last(f.loss), f.outcome) for name, f in fits.items()}
+        shown = fits["standardized" if p.standardize else "raw"]
+        return RunRecord("regression", settings_text(p, list(TASK_SETTINGS["multiple"])), rows, final,
+                         shown.outcome, "step")
+    return None
+
+
+EXPERIMENT = Experiment("regression", RegressionParams, run, summary, export_code, record=record)
