@@ -3,8 +3,8 @@
 import streamlit as st
 
 from nnkit.activations import ACTIVATIONS, SATURATION_THRESHOLD, softmax
-from nnkit.experiments.activations import EXPERIMENT, ActivationsParams as P, curves, train_nonlinearity
-from ui import charts
+from nnkit.experiments.activations import EXPERIMENT, ActivationsParams as P, curves, train_nonlinearity, training_record
+from ui import charts, guided, runs
 from ui.i18n import t
 from ui.shared import shared
 from ui.page import code_section, header, share_link
@@ -13,6 +13,7 @@ from ui.params import choice_label, read, widget, widgets
 header("act", P)
 p = read(P)
 share_link()
+guided.section(EXPERIMENT, p)
 
 # 1. f and f'
 st.header(t("act.curves"))
@@ -65,6 +66,7 @@ train_key = (p.dataset, p.n_points, p.noise, p.activation, p.hidden_size, p.hidd
              p.leaky_slope, p.seed)
 trained = shared("act", train_key, lambda listen: train_nonlinearity(p, listen), total=2 * p.epochs, unit="epoch")
 if trained is not None:
+    runs.add("activations", training_record(p, trained))
     columns = st.columns(2)
     for col, role in zip(columns, ["with", "without"]):
         net = trained["nets"].get(role)
@@ -90,5 +92,8 @@ if trained is not None:
                           width="content")
         right.markdown(t("act.hidden.explain"))
     st.markdown(t("act.why.takeaway"))
+runs.panel("activations", P, {m: t(f"act.runs.{m}") for m in ("loss", "acc", "loss_without", "acc_without")},
+           {"accuracy": t("act.runs.accuracy"), "accuracy_without": t("act.runs.accuracy_without"),
+            "loss": t("act.runs.loss"), "loss_without": t("act.runs.loss_without")}, log_metrics=("loss", "loss_without"))
 
 code_section(EXPERIMENT, p)

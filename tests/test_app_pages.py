@@ -132,8 +132,8 @@ def test_language_switch_keeps_the_experiment():
 def test_activations_page_draws_every_part():
     at = open_page("activations")
     specs_ = charts(at)
-    # f, f', softmax bars, two decision-region maps, the loss curves, the hidden view
-    assert len(specs_) == 7, len(specs_)
+    # f, f', softmax bars, two decision-region maps, the loss curves, the hidden view, the runs overlay
+    assert len(specs_) == 8, len(specs_)
     # one formula per chosen function, each exactly its own
     assert [f.value.strip("$\n") for f in at.latex] == [ACTIVATIONS[n].latex for n in ActivationsParams().functions]
     metrics = {m.label: m.value for m in at.metric}

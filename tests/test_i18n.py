@@ -14,6 +14,7 @@ from nnkit.datasets.images import ERROR_CODES as DATASET_CODES
 from nnkit.datasets.tabular import ERROR_CODES
 from nnkit.preprocess import ERROR_CODES as PICTURE_CODES
 from nnkit.experiments import registry
+from nnkit.runs import RunFileError
 from nnkit.experiments.base import specs
 from ui.locales import en, zh
 
@@ -65,6 +66,10 @@ def _keys_built_at_run_time() -> set[str]:
             keys |= {f"choice.{c}" for c in spec.choices}
     keys |= {f"guided.{e.name}.{g.id}.{part}" for e in registry().values() for g in e.guided
              for part in ("title", "look")}
+    keys |= {f"runs.outcome.{o}" for o in ("completed", "stopped", "diverged")}
+    keys |= {f"runs.tag.{tag}" for tag in ("resumed", "loaded")} | {f"runs.x.{x}" for x in ("epoch", "step")}
+    keys |= {f"runs.error.{code}" for code in RunFileError.codes}
+    keys |= {f"act.runs.{m}" for m in ("loss", "acc", "loss_without", "acc_without")}
     keys |= {f"act.explain.{name}" for name in CURVE_NAMES}
     keys |= {"act.with", "act.without"}
     keys |= {f"csv.error.{code}" for code in ERROR_CODES}

@@ -205,3 +205,16 @@ def live_lines(rows: list[dict], x: str, y: str, color: str, x_title: str, y_tit
                         {"field": color, "type": "nominal"}],
         },
     }
+
+
+@cached
+def runs_overlay(rows: list[dict], x_title: str, y_title: str, runs: tuple[str, ...], colours: tuple[str, ...],
+                 log_y: bool = False, height: int = 280) -> dict:
+    """One metric of several runs, each run in the colour it has in the runs table."""
+    scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    return alt.Chart(pd.DataFrame(rows)).mark_line().encode(
+        x=alt.X("x:Q", title=x_title), y=alt.Y("y:Q", title=y_title, scale=scale),
+        color=alt.Color("run:N", title=None, scale=alt.Scale(domain=list(runs), range=list(colours)),
+                        sort=list(runs)),
+        tooltip=["run", alt.Tooltip("x:Q", title=x_title), alt.Tooltip("y:Q", title=y_title, format=".5g")],
+    ).properties(height=height).to_dict()
