@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from nnkit.experiments.regression import EXPERIMENT, RegressionParams as P, run
-from ui import charts
+from nnkit.experiments.regression import EXPERIMENT, RegressionParams as P, record, run
+from ui import charts, guided, runs
 from ui.i18n import t
 from ui.shared import shared
 from ui.own_data import own_data_section
@@ -14,6 +14,7 @@ from ui.params import read, widget, widgets
 header("reg", P)
 p = read(P)
 share_link()
+guided.section(EXPERIMENT, p)
 
 widget(P, "task")
 widgets(P, ["n_points", "noise", "lr", "iterations"])
@@ -38,6 +39,9 @@ def diverged_note(outcome: str, who: str) -> bool:
         st.error(t("reg.diverged", who=who, lr=p.lr))
     return outcome == "diverged"
 
+
+if result is not None and (made := record(p, result)) is not None:
+    runs.add("regression", made)
 
 if result is None:
     pass  # computing: its progress is on screen, and the page reruns when it is ready
@@ -112,5 +116,9 @@ else:
         st.dataframe({f"x^{k}" if k > 1 else "x": np.round(tx[:6] ** k, 4) for k in range(1, p.degree + 1)})
         st.write(t("reg.coef"), ", ".join(f"{c:.4f}" for c in result["coef"]))
 
+RUN_METRICS = ("loss", "loss_nn_linear", "w", "b", "loss_raw", "loss_standardized")
+runs.panel("regression", P, {m: t(f"reg.runs.{m}") for m in RUN_METRICS},
+           {m: t(f"reg.runs.{m}") for m in ("loss", "distance", "loss_raw", "loss_standardized")},
+           log_metrics=("loss", "loss_nn_linear", "loss_raw", "loss_standardized"))
 code_section(EXPERIMENT, p)
 own_data_section(p.lr, p.iterations)

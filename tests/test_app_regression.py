@@ -21,7 +21,7 @@ def chart_bytes(chart) -> bytes:
     return chart.proto.spec.encode() + b"".join(ds.data.data for ds in chart.proto.datasets)
 
 
-@pytest.mark.parametrize("task, n_charts", [("linear", 3), ("multiple", 2), ("polynomial", 2)])
+@pytest.mark.parametrize("task, n_charts", [("linear", 4), ("multiple", 3), ("polynomial", 2)])  # with the runs overlay
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_each_task_draws(task, n_charts, lang):
     at = open_page("regression", lang, {"task": task})
@@ -111,7 +111,7 @@ def test_csv_upload_bad_files_say_what_is_wrong(content, code, lang):
     strings = en.STRINGS if lang == "en" else zh.STRINGS
     message = strings[f"csv.error.{code}"].split("{")[0]
     assert any(e.value.startswith(message) for e in at.error), [e.value for e in at.error]
-    assert len(at.get("vega_lite_chart")) == 3  # the page above keeps working
+    assert len(at.get("vega_lite_chart")) == 4  # the page above keeps working (3 charts and the runs overlay)
     if code == "too_big":  # the size and the limit, with thousands separators
         assert at.error[0].value == strings["csv.error.too_big"].format(size=len(content), limit=MAX_BYTES)
         assert f"{len(content):,}" in at.error[0].value and "1,048,576" in at.error[0].value

@@ -157,3 +157,31 @@ def test_a_run_of_another_page_or_with_foreign_settings_is_refused():
     record.settings["hidden_size"] = "9999"
     at = _loader(record.to_json().encode(), "x.json", "zh").run()
     assert "设置不适用于本页" in at.error[0].value and "hidden_size" in at.error[0].value
+
+
+def test_the_page_and_the_cli_record_the_same_run(tmp_path):
+    from nnkit.__main__ import main
+
+    at = open_page("regression", query={"iterations": "50", "lr": "0.05", "zero_grad": "false"})
+    page = at.session_state["regression.runs"].runs[0].record
+    path = tmp_path / "cli.json"
+    assert main(["run", "regression", "--set", "iterations=50", "--set", "lr=0.05", "--set", "zero_grad=false",
+                 "--save-run", str(path)]) == 0
+    cli = RunRecord.from_json(path.read_text(encoding="utf-8"))
+    assert (cli.settings, cli.history, cli.summary, cli.outcome) == (page.settings, page.history, page.summary,
+                                                                     page.outcome)
+    assert page.settings["zero_grad"] == "false" and len(page.history) == 50
+
+
+def test_a_cli_run_uploaded_on_its_page_joins_the_table(tmp_path):
+    from nnkit.__main__ import main
+
+    path = tmp_path / "cli.json"
+    assert main(["run", "activations", "--set", "epochs=20", "--set", "n_points=100", "--set", "activation=tanh",
+                 "--save-run", str(path)]) == 0
+    at = open_page("activations", query=QUICK)
+    at.file_uploader(key="activations.runs.upload").set_value(("cli.json", path.read_bytes(), "application/json")).run()
+    assert not at.exception
+    assert [(r.label, r.record.settings["activation"], r.record.tags) for r in _runs(at)] == \
+        [("#1", "relu", []), ("#2", "tanh", ["loaded"])]
+    assert list(_table(at)["Activation of the hidden layers"]) == ["ReLU", "Tanh"]

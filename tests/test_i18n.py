@@ -70,6 +70,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"runs.tag.{tag}" for tag in ("resumed", "loaded")} | {f"runs.x.{x}" for x in ("epoch", "step")}
     keys |= {f"runs.error.{code}" for code in RunFileError.codes}
     keys |= {f"act.runs.{m}" for m in ("loss", "acc", "loss_without", "acc_without")}
+    keys |= {f"reg.runs.{m}" for m in ("loss", "loss_nn_linear", "w", "b", "loss_raw", "loss_standardized", "distance")}
     keys |= {f"act.explain.{name}" for name in CURVE_NAMES}
     keys |= {"act.with", "act.without"}
     keys |= {f"csv.error.{code}" for code in ERROR_CODES}

@@ -259,6 +259,13 @@ STRINGS = {
     "csv.error.not_finite": "Column {column}, row {row}: {value} is infinite, or beyond the largest number a float64 can hold (about 1.8 × 10³⁰⁸). Correct that value.",
     "csv.error.decimal_comma": "Column {column} writes its numbers with a comma ({example}). Write them with a decimal point and no thousands separator (3.14, 1234.5): most spreadsheets do when the file is exported with an English number format.",
     "csv.error.one_column": "Only one numeric column ({name}): regression needs at least one input and one target.",
+    "reg.runs.loss": "Loss (by hand)",
+    "reg.runs.loss_nn_linear": "Loss (nn.Linear)",
+    "reg.runs.w": "w",
+    "reg.runs.b": "b",
+    "reg.runs.loss_raw": "Loss (raw features)",
+    "reg.runs.loss_standardized": "Loss (standardised features)",
+    "reg.runs.distance": "Distance to least squares",
     # classification page
     "nav.classification": "Classification",
     "home.classification": "Softmax regression and an MLP on real handwritten digits, trained live: data, training curves, confusion matrix, your own drawing, saving and resuming models, and why cross-entropy.",

@@ -259,6 +259,13 @@ STRINGS = {
     "csv.error.not_finite": "{column} 列第 {row} 行:{value} 是无穷大,或者超出了 float64 能表示的最大数(约 1.8 × 10³⁰⁸)。请修改这个值。",
     "csv.error.decimal_comma": "{column} 列的数字用逗号表示小数({example})。请改用小数点,并去掉千位分隔符(3.14、1234.5):大多数电子表格以英文数字格式导出时就是这样写的。",
     "csv.error.one_column": "只有一个数值列({name}):回归至少需要一个输入和一个目标。",
+    "reg.runs.loss": "损失(手写)",
+    "reg.runs.loss_nn_linear": "损失(nn.Linear)",
+    "reg.runs.w": "w",
+    "reg.runs.b": "b",
+    "reg.runs.loss_raw": "损失(原始特征)",
+    "reg.runs.loss_standardized": "损失(标准化特征)",
+    "reg.runs.distance": "与最小二乘解的距离",
     # classification page
     "nav.classification": "分类",
     "home.classification": "在真实手写数字上训练 softmax 回归和多层感知机,实时进行:数据、训练曲线、混淆矩阵、你自己写的数字、模型的保存与续训,以及为什么用交叉熵。",
