@@ -112,3 +112,13 @@ def test_a_bundle_reads_back_as_the_same_runs():
     assert read_bundle(runs[0].to_json()) == runs[:1]
     with pytest.raises(RunFileError):
         read_bundle("[]")
+
+
+def test_a_long_history_is_thinned_evenly_keeping_both_ends():
+    from nnkit.runs import KEPT_ROWS
+
+    record = _record("regression", iterations=5000, lr=0.01)
+    steps = [row["step"] for row in record.history]
+    assert len(steps) <= KEPT_ROWS and steps[0] == 0 and steps[-1] == 4999
+    assert len({b - a for a, b in zip(steps, steps[1:-1])}) == 1  # even spacing
+    assert RunRecord.from_json(record.to_json()).history == record.history  # thinning twice changes nothing

@@ -32,6 +32,8 @@ def _text(experiment: Experiment, g: Guided, part: str) -> str:
 
 def section(experiment: Experiment, current) -> None:
     """The page's guided experiments, and the reminder of the one whose settings are showing."""
+    if not experiment.guided:
+        return
     page = params.scope(experiment.params_cls)
     with st.expander(t("guided.heading", count=len(experiment.guided)), icon=":material/science:",
                      expanded=st.session_state.get(f"{page}.guided") is None):
