@@ -97,10 +97,10 @@ def test_train_evaluate_and_draw_views(lang):
     at = train_to_the_end(open_page("classification", lang, {"epochs": "3"}))
     assert not at.exception, at.exception
     strings = en.STRINGS if lang == "en" else zh.STRINGS
-    accuracy = float(metric(at, strings["cls.test_acc"]).rstrip("%"))
+    accuracy = float(metric(at, strings["cls.val_acc"]).rstrip("%"))
     assert accuracy > 80
     run = at.session_state["cls"]["run"]
-    assert run.epoch == 3 and len(run.steps) == 3 * 45  # 1,438 training images in batches of 32
+    assert run.epoch == 3 and len(run.steps) == 3 * 36  # 1,151 training images (80% of 1,438) in batches of 32
     # evaluation: per-class bars, the confusion matrix, the confident mistakes' probability bars
     assert len(at.get("vega_lite_chart")) >= 2 + 1 + 4
     assert any(strings["cls.eval.intro"][:20] in m.value for m in at.markdown)
@@ -118,7 +118,7 @@ def test_stop_in_the_middle_of_an_epoch_finishes_it_and_everything_describes_one
     reached, release = held
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
-    assert reached.wait(timeout=60)  # 10 of the first epoch's 180 steps done
+    assert reached.wait(timeout=60)  # 10 of the first epoch's 144 steps done
     at.button(key="cls_stop").click().run()
     assert at.progress[0].text == "Stopping at the end of epoch 1…"
     assert at.button(key="cls_stop").disabled
@@ -127,14 +127,14 @@ def test_stop_in_the_middle_of_an_epoch_finishes_it_and_everything_describes_one
     assert not at.exception, at.exception
     run = at.session_state["cls"]["run"]
     assert at.session_state["cls"]["job"].result.outcome == "stopped"
-    assert run.epoch == len(run.history) == 1 and len(run.steps) == 180  # 1,438 images in batches of 8
-    # the Train tab's last test accuracy and the Evaluate tab's are those of the same weights
-    assert [m.value for m in at.metric if m.label == "Test accuracy"] == [f"{run.history[0]['val_acc']:.2%}"] * 2
+    assert run.epoch == len(run.history) == 1 and len(run.steps) == 144  # 1,151 training images in batches of 8
+    # the Train tab's last validation accuracy and the Evaluate tab's are those of the same weights
+    assert [m.value for m in at.metric if m.label == "Validation accuracy"] == [f"{run.history[0]['val_acc']:.2%}"] * 2
     assert at.button(key="cls_train").label == "Continue 30 more epochs"
     assert not at.button(key="cls_reset").disabled
     # the file named after one epoch holds that epoch's weights
     loaded = checkpoints.read_model_file(downloads["digits-1ep-checkpoint.pt"](), "c.pt")
-    assert loaded.checkpoint["epoch"] == 1 and len(loaded.checkpoint["steps"]) == 180
+    assert loaded.checkpoint["epoch"] == 1 and len(loaded.checkpoint["steps"]) == 144
     assert all(torch.equal(w, run.model.state_dict()[k]) for k, w in loaded.state_dict.items())
 
 
@@ -203,15 +203,15 @@ def test_abandoned_training_stops_by_itself(monkeypatch):
     assert job.finished.wait(timeout=60)  # nobody polls: as if the tab were closed
     run = at.session_state["cls"]["run"]
     assert job.result.outcome == "stopped" and 1 <= run.epoch < 30
-    assert len(run.steps) == run.epoch * 180  # it stops where an epoch ends, like the Stop button
+    assert len(run.steps) == run.epoch * 144  # it stops where an epoch ends, like the Stop button
 
 
 def test_a_checkpoint_upload_restores_settings_and_resumes():
     data = C.load("digits")
     p = C.ClassificationParams(hidden_size=64, optimizer="sgd", lr=0.1)
-    train, test = C.tensors(data, torch.device("cpu"))
+    train, val, _ = C.tensors(data, p, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
-    run.train(train, test, 2)
+    run.train(train, val, 2)
     blob = checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p))
     at = open_page("classification")
     at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
@@ -268,14 +268,14 @@ def test_every_slider_at_its_ends(end):
 def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():
     data = C.load("digits")
     p = C.ClassificationParams()
-    train, test = C.tensors(data, torch.device("cpu"))
+    train, val, _ = C.tensors(data, p, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
-    run.train(train, test, 3)
+    run.train(train, val, 3)
     at = open_page("classification")
     at.file_uploader(key="cls_model_file").set_value(
         ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
     assert not at.exception
-    shown = metric(at, "Test accuracy")
+    shown = metric(at, "Validation accuracy")
     assert shown == f"{run.history[-1]['val_acc']:.2%}"
     assert not any(i.value == en.STRINGS["cls.eval.first"] for i in at.info)
 
@@ -289,7 +289,7 @@ def test_a_damaged_checkpoint_upload_is_explained_not_crashed(case, lang):
     damage, code = DAMAGES[case]
     p = C.ClassificationParams(hidden_size=32)
     run = C.start(p, C.load("digits"), "cpu")
-    run.train(*C.tensors(C.load("digits"), "cpu"), 1)
+    run.train(*C.tensors(C.load("digits"), p, "cpu")[:2], 1)
     content = content_of(checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p)))
     damage(content)
     at = open_page("classification", lang)
@@ -306,8 +306,8 @@ def test_resuming_through_the_page_equals_an_uninterrupted_run():
     data, cpu = C.load("digits"), torch.device("cpu")
     p = C.ClassificationParams(hidden_size=32, optimizer="adam", lr=0.01)
     straight, first = C.start(p, data, cpu), C.start(p, data, cpu)
-    straight.train(*C.tensors(data, cpu), 5)
-    first.train(*C.tensors(data, cpu), 2)
+    straight.train(*C.tensors(data, p, cpu)[:2], 5)
+    first.train(*C.tensors(data, p, cpu)[:2], 2)
     blob = checkpoints.checkpoint(first.model, first.optimizer, first.history, first.steps, C.settings(p))
     at = open_page("classification", "en", {"epochs": "3"})
     at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
@@ -335,7 +335,7 @@ def test_a_setting_changed_while_training_keeps_the_trained_model_and_says_so(he
     notice = strings["cls.outdated"].format(settings=strings["param.cls.hidden_size"])
     assert [w.value for w in at.warning] == [notice]
     assert at.button(key="cls_train").disabled
-    assert metric(at, strings["cls.test_acc"]) == f"{state['run'].history[0]['val_acc']:.2%}"  # Evaluate: this model
+    assert metric(at, strings["cls.val_acc"]) == f"{state['run'].history[0]['val_acc']:.2%}"  # Evaluate: this model
     at.button(key=f"cls_outdated_{choice}").click().run()
     assert not at.warning and not at.button(key="cls_train").disabled
     if choice == "back":
@@ -400,9 +400,9 @@ def test_an_empty_picture_says_so_instead_of_guessing(lang):
 
     strings = en.STRINGS if lang == "en" else zh.STRINGS
     data = C.load("digits")
-    train, test = C.tensors(data, torch.device("cpu"))
+    train, val, _ = C.tensors(data, C.ClassificationParams(), torch.device("cpu"))
     run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
-    run.train(train, test, 1)
+    run.train(train, val, 1)
     at = open_page("classification", lang)
     at.file_uploader(key="cls_model_file").set_value(
         ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
@@ -426,10 +426,10 @@ def test_a_confusion_cell_shows_its_images_or_says_there_are_none(lang):
 
     strings = en.STRINGS if lang == "en" else zh.STRINGS
     data = C.load("digits")
-    train, test = C.tensors(data, torch.device("cpu"))
+    train, val, _ = C.tensors(data, C.ClassificationParams(), torch.device("cpu"))
     run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
-    run.train(train, test, 1)
-    confusion = evaluate_run(run.model, test, 10).confusion
+    run.train(train, val, 1)
+    confusion = evaluate_run(run.model, val, 10).confusion
     at = open_page("classification", lang)
     at.file_uploader(key="cls_model_file").set_value(
         ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
