@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -282,7 +283,8 @@ def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():
 
 @pytest.mark.parametrize("case", ["history without train_acc (a list, as format 1 wrote it)",
                                   "settings with text for the learning rate", "optimizer state of the wrong shape",
-                                  "10,001 epochs", "a checkpoint of format 1"])
+                                  "10,001 epochs", "a checkpoint of format 1",
+                                  "a checkpoint of format 2, from before the validation split"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_damaged_checkpoint_upload_is_explained_not_crashed(case, lang):
     strings = en.STRINGS if lang == "en" else zh.STRINGS
@@ -459,3 +461,94 @@ def test_layer_names_from_an_uploaded_file_are_shown_as_text():
     assert shown, [e.value for e in at.error]
     outside_code = re.sub(r"(`+).*?\1", "", shown[0])  # what Markdown would interpret
     assert "evil.example" not in outside_code and "](" not in outside_code, shown[0]
+
+
+# --- validation, the test set once, and what the Train tab measures ------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_test_set_is_scored_only_when_asked_and_shown_apart(lang):
+    from nnkit.train import evaluate
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = train_to_the_end(open_page("classification", lang, {"epochs": "2"}))
+    assert strings["cls.test_acc"] not in [m.label for m in at.metric]  # never shown unasked
+    assert any(strings["cls.test.why"] == m.value for m in at.markdown)
+    at.button(key="cls_score_test").click().run()
+    run = at.session_state["cls"]["run"]
+    test = C.tensors(C.load("digits"), at.session_state["cls"]["params"], "cpu")[2]
+    expected = evaluate(run.model, torch.nn.CrossEntropyLoss(), test)["acc"]
+    assert metric(at, strings["cls.test_acc"]) == f"{expected:.2%}"
+    assert metric(at, strings["cls.val_acc"]) == f"{run.history[-1]['val_acc']:.2%}"  # the validation number stays
+    assert strings["cls.test.when"].format(epoch=2) in [c.value for c in at.caption]
+    assert strings["cls.test.since"] not in [c.value for c in at.caption]
+    at.button(key="cls_train").click().run()
+    wait_for_the_end(at)
+    assert run.epoch == 4 and strings["cls.test.since"] in [c.value for c in at.caption]
+    assert metric(at, strings["cls.test_acc"]) == f"{expected:.2%}"  # the score of the weights it was taken with
+
+
+def test_after_epoch_one_the_train_tab_shows_training_accuracy_measured_like_validation():
+    """Before, the page showed the running average (79% training against 89% test after epoch 1)."""
+    from nnkit.train import evaluate
+
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "1"}))
+    state = at.session_state["cls"]
+    train, val, _ = C.tensors(C.load("digits"), state["params"], "cpu")
+    on_train = evaluate(state["run"].model, torch.nn.CrossEntropyLoss(), train)
+    assert metric(at, "Training accuracy") == f"{on_train['acc']:.2%}"
+    assert metric(at, "Training loss") == f"{on_train['loss']:.4f}"
+    running = state["run"].history[0]["running_acc"]
+    assert running < on_train["acc"] - 0.1
+    assert any(f"{running:.2%}" in c.value and "eval mode" in c.value for c in at.caption)
+
+
+def test_the_step_charts_put_loss_and_accuracy_on_their_own_axes_with_a_trend():
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "2"}))
+    steps = at.session_state["cls"]["run"].steps
+    import pyarrow as pa
+
+    charts = [(json.loads(c.proto.spec), c.proto.data) for c in at.get("vega_lite_chart")]  # data: Arrow bytes
+    per_step = [(s, d) for s, d in charts if "layer" in s and s["layer"][0]["encoding"]["x"]["title"] == "step"]
+    assert [s["layer"][0]["encoding"]["y"]["title"] for s, _ in per_step] == [en.STRINGS["cls.curve.step_loss"],
+                                                                             en.STRINGS["cls.curve.step_acc"]]
+    window = max(5, len(steps) // 50)
+    for (spec, data), k in zip(per_step, (0, 1)):
+        raw, trend = spec["layer"]
+        assert raw["mark"]["opacity"] < 1 and "opacity" not in trend["mark"]
+        rows = pa.ipc.open_stream(data.data).read_all().to_pydict()
+        assert rows["raw"] == pytest.approx([s[k] for s in steps])
+        assert rows["smooth"][40] == pytest.approx(sum(s[k] for s in steps[41 - window:41]) / window)
+        trend = rows["smooth"]
+        assert (trend[-1] < trend[window]) if k == 0 else (trend[-1] > trend[window])  # loss falls, accuracy rises
+
+
+def test_softmax_regression_weights_are_shown_as_one_image_per_class():
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "1", "hidden_layers": "0"}))
+    assert any(s.value == en.STRINGS["cls.eval.weights"] for s in at.subheader)
+    assert en.STRINGS["cls.eval.weights.help"] in [c.value for c in at.caption]
+    at = open_page("classification", "en", {"epochs": "1"})
+    train_to_the_end(at)
+    assert not any(s.value == en.STRINGS["cls.eval.weights"] for s in at.subheader)  # an MLP: no such view
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_file_for_another_network_says_which_settings_fit_it(lang):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    cases = [(DigitNet(784, (256, 256), 10), strings["cls.files.fits.layers"].format(layers=2, units=256)),
+             (DigitNet(64, (), 10), strings["cls.files.fits.none"]),
+             (DigitNet(64, (32,), 10, "tanh"), None)]  # the default settings with other widths and activation
+    for model, hidden in cases:
+        at = open_page("classification", lang, {"hidden_layers": "2"})
+        blob = checkpoints.state_dict_pt(model)
+        at.file_uploader(key="cls_model_file").set_value(("m.pt", blob, "application/octet-stream")).run()
+        assert not at.exception
+        inputs = model.input_size
+        if hidden is None:
+            hidden = strings["cls.files.fits.layers.one"].format(units=32)
+        assert strings["cls.files.fits"].format(hidden=hidden, inputs=inputs, classes=10) in [i.value for i in at.info]
+
+
+def test_zh_says_batch_one_way_and_never_reads_as_approve():
+    batch = {k: v for k, v in zh.STRINGS.items() if "批" in v}
+    assert batch and all("批量" in v for v in batch.values()), batch
+    assert not [k for k, v in zh.STRINGS.items() if "批准" in v or "批大小" in v or "批次" in v]

@@ -222,7 +222,13 @@ def test_cli_reports_accuracy():
                           capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["epochs"] == 3 and 0.8 < result["test_accuracy"] <= 1.0
+    assert result["epochs"] == 3 and result["sizes"] == {"train": 1151, "val": 287, "test": 359}
+    history = result["history"]
+    assert [e["epoch"] for e in history] == [0, 1, 2]
+    assert {"train_loss", "train_acc", "val_loss", "val_acc", "running_loss", "running_acc"} <= set(history[0])
+    assert result["val_accuracy"] == history[-1]["val_acc"] and result["train_accuracy"] == history[-1]["train_acc"]
+    assert len(result["val_per_class_accuracy"]) == 10
+    assert 0.8 < result["test_accuracy"] <= 1.0 and result["test_accuracy"] not in [e["val_acc"] for e in history]
 
 
 def test_a_compressed_file_that_would_unpack_to_gigabytes_is_refused_unread():
