@@ -139,8 +139,8 @@ def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 10)
 
 def data_view(p: C.ClassificationParams, data: ImageSet) -> None:
     train, val = C.split(data, p)
-    st.caption(t("cls.data.source", source=t(f"cls.source.{data.name}"), train=len(train), val=len(val),
-                  test=len(data.test_y), h=data.shape[0], w=data.shape[1], share=f"{p.val_fraction:.0%}"))
+    st.caption(t("cls.data.source", source=t(f"cls.source.{data.name}"), train=f"{len(train):,}", val=f"{len(val):,}",
+                  test=f"{len(data.test_y):,}", h=data.shape[0], w=data.shape[1], share=f"{p.val_fraction:.0%}"))
     x, y = data.train_x[train].numpy(), data.train_y[train].numpy()
     st.subheader(t("cls.data.samples"))
     picks = [int(np.flatnonzero(y == c)[i]) for i in range(2) for c in range(data.n_classes)]

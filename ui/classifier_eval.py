@@ -71,7 +71,7 @@ def weights_view(run, data) -> None:
     weight = run.model.layers[0].weight.detach().cpu().numpy().reshape(-1, *data.shape)
     scale = max(float(np.abs(weight).max()), 1e-12)
     grey = ((weight / scale + 1) * 127.5).round().astype(np.uint8)  # 0 is mid-grey, the sign is light or dark
-    image_grid(list(grey), list(data.classes))
+    image_grid(list(grey), list(data.classes), columns=5)
     st.caption(t("cls.eval.weights.help"))
 
 
