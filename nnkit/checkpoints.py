@@ -27,7 +27,12 @@ from torch import nn
 from nnkit.errors import CodedError
 from nnkit.optim import KERNEL_CHOICES
 
-FORMAT = "nnkit-checkpoint-2"  # 2: history and steps as tensors, not lists (see MAX_PICKLE_BYTES)
+# 2: history and steps as tensors, not lists (see MAX_PICKLE_BYTES). 3: a validation split (val_fraction in
+# the settings), the training set scored in eval mode each epoch, the running averages kept beside it.
+FORMAT = "nnkit-checkpoint-3"
+# Format 2 trained on every training image and watched the test set: resuming it with a validation split
+# would train on other images than it did. Refused with its own reason (ModelFileError "no_validation").
+FORMAT_WITHOUT_VALIDATION = "nnkit-checkpoint-2"
 # A 784-256-10 MLP with Adam's state is about 2.5 MB, the largest the page trains (3 x 512 on MNIST) about
 # 11 MB, 15.5 MB at the history limits below. Below the server's upload cap (server.maxUploadSize, 20 MB),
 # so that a file a little over this limit still reaches the page and is refused with its size instead
@@ -42,11 +47,12 @@ MAX_PICKLE_BYTES = 64 * 2**10
 # 4 MB in the file as float32 pairs, so the largest network's checkpoint still fits in MAX_BYTES.
 MAX_EPOCHS = 10_000
 MAX_STEPS = 500_000
-HISTORY_FIELDS = ("train_loss", "train_acc", "val_loss", "val_acc")  # one row per finished epoch
+# one row per finished epoch: losses in the even columns, accuracies in the odd ones
+HISTORY_FIELDS = ("train_loss", "train_acc", "val_loss", "val_acc", "running_loss", "running_acc")
 
 
 ERROR_CODES = ("too_big", "unpacks_too_big", "compressed", "empty", "whole_model", "torchscript", "corrupt",
-               "not_weights", "mismatch", "too_long", "old_format")
+               "not_weights", "mismatch", "too_long", "old_format", "no_validation")
 
 
 class ModelFileError(CodedError):
@@ -201,7 +207,7 @@ def _read_checkpoint(content: dict) -> dict:
                              f"the limits are {MAX_EPOCHS:,} and {MAX_STEPS:,}", epochs=MAX_EPOCHS, steps=MAX_STEPS)
     if type(content.get("epoch")) is not int or content["epoch"] != len(history):
         raise _damaged("its epoch count and its history disagree")
-    if not (_within(history[:, [0, 2]], 0, math.inf) and _within(history[:, [1, 3]], 0, 1)):  # losses, accuracies
+    if not (_within(history[:, 0::2], 0, math.inf) and _within(history[:, 1::2], 0, 1)):  # losses, accuracies
         raise _damaged("a loss or an accuracy in its history is not a number in range")
     accuracies = steps[:, 1]
     if not (_within(steps[:, 0], 0, math.inf) and _within(accuracies[~accuracies.isnan()], 0, 1)):
@@ -225,6 +231,9 @@ def _classify(content) -> ModelFile:
     if isinstance(content, dict) and content.get("format") == FORMAT:
         content = _read_checkpoint(content)
         return ModelFile("checkpoint", content["model"], content)
+    if isinstance(content, dict) and content.get("format") == FORMAT_WITHOUT_VALIDATION:
+        raise ModelFileError("no_validation", "a checkpoint from before the validation split: it trained on "
+                             "every training image and watched the test set, so it cannot resume here")
     if isinstance(content, dict) and str(content.get("format", "")).startswith("nnkit-checkpoint-"):
         raise ModelFileError("old_format", f"a checkpoint in another format; this version reads {FORMAT}")
     if _is_state_dict(content):

@@ -7,6 +7,12 @@ dict events, keras-style:
     {"event": "epoch", "epoch": 0, "train_loss": 0.52, "train_acc": 0.81,
      "val_loss": 0.49, "val_acc": 0.83, "lr": 0.01, "seconds": 0.2}
 
+An epoch's train_loss and train_acc are, by default, the average over its steps: measured on each
+batch just before its step, while the weights were still changing, so after the first epochs they
+trail the validation numbers, which are measured at the end. With `score_train=True` the training
+set is scored again at the end of the epoch in eval mode, exactly as `val` is, so the two can be put
+side by side; the running averages are then kept as "running_loss" and "running_acc".
+
 A listener stops training by raising `StopTraining`; `fit` then returns the partial history.
 A loss that becomes NaN or infinite ends the run with outcome "diverged" instead of an exception.
 """
@@ -68,7 +74,7 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
         train: tuple[torch.Tensor, torch.Tensor], *, epochs: int, batch_size: int | None = None,
         val: tuple[torch.Tensor, torch.Tensor] | None = None, callback: Callback | None = None,
         scheduler=None, generator: torch.Generator | None = None, start_epoch: int = 0,
-        zero_grad: bool = True, shuffle_seed: int | None = None) -> FitResult:
+        zero_grad: bool = True, shuffle_seed: int | None = None, score_train: bool = False) -> FitResult:
     """Train `model` for `epochs` epochs on tensors `train = (x, y)` already on the device.
 
     Batches are drawn by index from a `randperm` (shuffled each epoch with `generator`);
@@ -128,6 +134,12 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                       "lr": optimizer.param_groups[0]["lr"]}
             if classification:
                 record["train_acc"] = int(correct) / n
+            if score_train:  # one more pass over the training set, in eval mode, as the validation set's
+                record["running_loss"] = record["train_loss"]
+                if classification:
+                    record["running_acc"] = record["train_acc"]
+                for key, value in evaluate(model, loss_fn, train).items():
+                    record[f"train_{key}"] = value
             if val is not None:
                 for key, value in evaluate(model, loss_fn, val).items():
                     record[f"val_{key}"] = value

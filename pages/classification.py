@@ -5,6 +5,7 @@ import streamlit as st
 from nnkit.experiments.classification import EXPERIMENT, ClassificationParams as P
 from ui import classifier as views
 from ui import model_files
+from ui.classifier_eval import evaluation_view
 from ui.i18n import t
 from ui.page import code_section, header, share_link
 from ui.params import read, widget, widgets
@@ -21,14 +22,15 @@ if "cls_loaded_message" in st.session_state:
 
 tabs = st.tabs([t(f"cls.tab.{name}") for name in ("data", "train", "evaluate", "draw", "files", "losses")])
 with tabs[0]:
-    views.data_view(data)
+    views.data_view(state["params"], data)
 with tabs[1]:
     st.markdown(t("cls.train.intro", input_size=data.input_size, h=data.shape[0], w=data.shape[1]))
-    widgets(P, ["hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "epochs"])
+    widgets(P, ["hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "epochs",
+                "val_fraction", "loss"])
     st.code(t("cls.train.code", input_size=data.input_size), language="python")
     views.train_controls(p, state)
 with tabs[2]:
-    views.evaluation_view(state)
+    evaluation_view(state)
 with tabs[3]:
     views.drawing_view(state)
 with tabs[4]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -97,10 +98,10 @@ def test_train_evaluate_and_draw_views(lang):
     at = train_to_the_end(open_page("classification", lang, {"epochs": "3"}))
     assert not at.exception, at.exception
     strings = en.STRINGS if lang == "en" else zh.STRINGS
-    accuracy = float(metric(at, strings["cls.test_acc"]).rstrip("%"))
+    accuracy = float(metric(at, strings["cls.val_acc"]).rstrip("%"))
     assert accuracy > 80
     run = at.session_state["cls"]["run"]
-    assert run.epoch == 3 and len(run.steps) == 3 * 45  # 1,438 training images in batches of 32
+    assert run.epoch == 3 and len(run.steps) == 3 * 36  # 1,151 training images (80% of 1,438) in batches of 32
     # evaluation: per-class bars, the confusion matrix, the confident mistakes' probability bars
     assert len(at.get("vega_lite_chart")) >= 2 + 1 + 4
     assert any(strings["cls.eval.intro"][:20] in m.value for m in at.markdown)
@@ -118,7 +119,7 @@ def test_stop_in_the_middle_of_an_epoch_finishes_it_and_everything_describes_one
     reached, release = held
     at = open_page("classification", "en", {"epochs": "30", "batch_size": "8"})
     at.button(key="cls_train").click().run()
-    assert reached.wait(timeout=60)  # 10 of the first epoch's 180 steps done
+    assert reached.wait(timeout=60)  # 10 of the first epoch's 144 steps done
     at.button(key="cls_stop").click().run()
     assert at.progress[0].text == "Stopping at the end of epoch 1…"
     assert at.button(key="cls_stop").disabled
@@ -127,14 +128,14 @@ def test_stop_in_the_middle_of_an_epoch_finishes_it_and_everything_describes_one
     assert not at.exception, at.exception
     run = at.session_state["cls"]["run"]
     assert at.session_state["cls"]["job"].result.outcome == "stopped"
-    assert run.epoch == len(run.history) == 1 and len(run.steps) == 180  # 1,438 images in batches of 8
-    # the Train tab's last test accuracy and the Evaluate tab's are those of the same weights
-    assert [m.value for m in at.metric if m.label == "Test accuracy"] == [f"{run.history[0]['val_acc']:.2%}"] * 2
+    assert run.epoch == len(run.history) == 1 and len(run.steps) == 144  # 1,151 training images in batches of 8
+    # the Train tab's last validation accuracy and the Evaluate tab's are those of the same weights
+    assert [m.value for m in at.metric if m.label == "Validation accuracy"] == [f"{run.history[0]['val_acc']:.2%}"] * 2
     assert at.button(key="cls_train").label == "Continue 30 more epochs"
     assert not at.button(key="cls_reset").disabled
     # the file named after one epoch holds that epoch's weights
     loaded = checkpoints.read_model_file(downloads["digits-1ep-checkpoint.pt"](), "c.pt")
-    assert loaded.checkpoint["epoch"] == 1 and len(loaded.checkpoint["steps"]) == 180
+    assert loaded.checkpoint["epoch"] == 1 and len(loaded.checkpoint["steps"]) == 144
     assert all(torch.equal(w, run.model.state_dict()[k]) for k, w in loaded.state_dict.items())
 
 
@@ -203,15 +204,15 @@ def test_abandoned_training_stops_by_itself(monkeypatch):
     assert job.finished.wait(timeout=60)  # nobody polls: as if the tab were closed
     run = at.session_state["cls"]["run"]
     assert job.result.outcome == "stopped" and 1 <= run.epoch < 30
-    assert len(run.steps) == run.epoch * 180  # it stops where an epoch ends, like the Stop button
+    assert len(run.steps) == run.epoch * 144  # it stops where an epoch ends, like the Stop button
 
 
 def test_a_checkpoint_upload_restores_settings_and_resumes():
     data = C.load("digits")
     p = C.ClassificationParams(hidden_size=64, optimizer="sgd", lr=0.1)
-    train, test = C.tensors(data, torch.device("cpu"))
+    train, val, _ = C.tensors(data, p, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
-    run.train(train, test, 2)
+    run.train(train, val, 2)
     blob = checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p))
     at = open_page("classification")
     at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
@@ -268,28 +269,29 @@ def test_every_slider_at_its_ends(end):
 def test_an_uploaded_state_dict_can_be_evaluated_and_drawn_with():
     data = C.load("digits")
     p = C.ClassificationParams()
-    train, test = C.tensors(data, torch.device("cpu"))
+    train, val, _ = C.tensors(data, p, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
-    run.train(train, test, 3)
+    run.train(train, val, 3)
     at = open_page("classification")
     at.file_uploader(key="cls_model_file").set_value(
         ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
     assert not at.exception
-    shown = metric(at, "Test accuracy")
+    shown = metric(at, "Validation accuracy")
     assert shown == f"{run.history[-1]['val_acc']:.2%}"
     assert not any(i.value == en.STRINGS["cls.eval.first"] for i in at.info)
 
 
 @pytest.mark.parametrize("case", ["history without train_acc (a list, as format 1 wrote it)",
                                   "settings with text for the learning rate", "optimizer state of the wrong shape",
-                                  "10,001 epochs", "a checkpoint of format 1"])
+                                  "10,001 epochs", "a checkpoint of format 1",
+                                  "a checkpoint of format 2, from before the validation split"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_damaged_checkpoint_upload_is_explained_not_crashed(case, lang):
     strings = en.STRINGS if lang == "en" else zh.STRINGS
     damage, code = DAMAGES[case]
     p = C.ClassificationParams(hidden_size=32)
     run = C.start(p, C.load("digits"), "cpu")
-    run.train(*C.tensors(C.load("digits"), "cpu"), 1)
+    run.train(*C.tensors(C.load("digits"), p, "cpu")[:2], 1)
     content = content_of(checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p)))
     damage(content)
     at = open_page("classification", lang)
@@ -306,8 +308,8 @@ def test_resuming_through_the_page_equals_an_uninterrupted_run():
     data, cpu = C.load("digits"), torch.device("cpu")
     p = C.ClassificationParams(hidden_size=32, optimizer="adam", lr=0.01)
     straight, first = C.start(p, data, cpu), C.start(p, data, cpu)
-    straight.train(*C.tensors(data, cpu), 5)
-    first.train(*C.tensors(data, cpu), 2)
+    straight.train(*C.tensors(data, p, cpu)[:2], 5)
+    first.train(*C.tensors(data, p, cpu)[:2], 2)
     blob = checkpoints.checkpoint(first.model, first.optimizer, first.history, first.steps, C.settings(p))
     at = open_page("classification", "en", {"epochs": "3"})
     at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
@@ -335,7 +337,7 @@ def test_a_setting_changed_while_training_keeps_the_trained_model_and_says_so(he
     notice = strings["cls.outdated"].format(settings=strings["param.cls.hidden_size"])
     assert [w.value for w in at.warning] == [notice]
     assert at.button(key="cls_train").disabled
-    assert metric(at, strings["cls.test_acc"]) == f"{state['run'].history[0]['val_acc']:.2%}"  # Evaluate: this model
+    assert metric(at, strings["cls.val_acc"]) == f"{state['run'].history[0]['val_acc']:.2%}"  # Evaluate: this model
     at.button(key=f"cls_outdated_{choice}").click().run()
     assert not at.warning and not at.button(key="cls_train").disabled
     if choice == "back":
@@ -400,9 +402,9 @@ def test_an_empty_picture_says_so_instead_of_guessing(lang):
 
     strings = en.STRINGS if lang == "en" else zh.STRINGS
     data = C.load("digits")
-    train, test = C.tensors(data, torch.device("cpu"))
+    train, val, _ = C.tensors(data, C.ClassificationParams(), torch.device("cpu"))
     run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
-    run.train(train, test, 1)
+    run.train(train, val, 1)
     at = open_page("classification", lang)
     at.file_uploader(key="cls_model_file").set_value(
         ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
@@ -426,10 +428,10 @@ def test_a_confusion_cell_shows_its_images_or_says_there_are_none(lang):
 
     strings = en.STRINGS if lang == "en" else zh.STRINGS
     data = C.load("digits")
-    train, test = C.tensors(data, torch.device("cpu"))
+    train, val, _ = C.tensors(data, C.ClassificationParams(), torch.device("cpu"))
     run = C.start(C.ClassificationParams(), data, torch.device("cpu"))
-    run.train(train, test, 1)
-    confusion = evaluate_run(run.model, test, 10).confusion
+    run.train(train, val, 1)
+    confusion = evaluate_run(run.model, val, 10).confusion
     at = open_page("classification", lang)
     at.file_uploader(key="cls_model_file").set_value(
         ("w.safetensors", checkpoints.state_dict_safetensors(run.model), "application/octet-stream")).run()
@@ -459,3 +461,94 @@ def test_layer_names_from_an_uploaded_file_are_shown_as_text():
     assert shown, [e.value for e in at.error]
     outside_code = re.sub(r"(`+).*?\1", "", shown[0])  # what Markdown would interpret
     assert "evil.example" not in outside_code and "](" not in outside_code, shown[0]
+
+
+# --- validation, the test set once, and what the Train tab measures ------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_test_set_is_scored_only_when_asked_and_shown_apart(lang):
+    from nnkit.train import evaluate
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = train_to_the_end(open_page("classification", lang, {"epochs": "2"}))
+    assert strings["cls.test_acc"] not in [m.label for m in at.metric]  # never shown unasked
+    assert any(strings["cls.test.why"] == m.value for m in at.markdown)
+    at.button(key="cls_score_test").click().run()
+    run = at.session_state["cls"]["run"]
+    test = C.tensors(C.load("digits"), at.session_state["cls"]["params"], "cpu")[2]
+    expected = evaluate(run.model, torch.nn.CrossEntropyLoss(), test)["acc"]
+    assert metric(at, strings["cls.test_acc"]) == f"{expected:.2%}"
+    assert metric(at, strings["cls.val_acc"]) == f"{run.history[-1]['val_acc']:.2%}"  # the validation number stays
+    assert strings["cls.test.when"].format(epoch=2) in [c.value for c in at.caption]
+    assert strings["cls.test.since"] not in [c.value for c in at.caption]
+    at.button(key="cls_train").click().run()
+    wait_for_the_end(at)
+    assert run.epoch == 4 and strings["cls.test.since"] in [c.value for c in at.caption]
+    assert metric(at, strings["cls.test_acc"]) == f"{expected:.2%}"  # the score of the weights it was taken with
+
+
+def test_after_epoch_one_the_train_tab_shows_training_accuracy_measured_like_validation():
+    """Before, the page showed the running average (79% training against 89% test after epoch 1)."""
+    from nnkit.train import evaluate
+
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "1"}))
+    state = at.session_state["cls"]
+    train, val, _ = C.tensors(C.load("digits"), state["params"], "cpu")
+    on_train = evaluate(state["run"].model, torch.nn.CrossEntropyLoss(), train)
+    assert metric(at, "Training accuracy") == f"{on_train['acc']:.2%}"
+    assert metric(at, "Training loss") == f"{on_train['loss']:.4f}"
+    running = state["run"].history[0]["running_acc"]
+    assert running < on_train["acc"] - 0.1
+    assert any(f"{running:.2%}" in c.value and "eval mode" in c.value for c in at.caption)
+
+
+def test_the_step_charts_put_loss_and_accuracy_on_their_own_axes_with_a_trend():
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "2"}))
+    steps = at.session_state["cls"]["run"].steps
+    import pyarrow as pa
+
+    charts = [(json.loads(c.proto.spec), c.proto.data) for c in at.get("vega_lite_chart")]  # data: Arrow bytes
+    per_step = [(s, d) for s, d in charts if "layer" in s and s["layer"][0]["encoding"]["x"]["title"] == "step"]
+    assert [s["layer"][0]["encoding"]["y"]["title"] for s, _ in per_step] == [en.STRINGS["cls.curve.step_loss"],
+                                                                             en.STRINGS["cls.curve.step_acc"]]
+    window = max(5, len(steps) // 50)
+    for (spec, data), k in zip(per_step, (0, 1)):
+        raw, trend = spec["layer"]
+        assert raw["mark"]["opacity"] < 1 and "opacity" not in trend["mark"]
+        rows = pa.ipc.open_stream(data.data).read_all().to_pydict()
+        assert rows["raw"] == pytest.approx([s[k] for s in steps])
+        assert rows["smooth"][40] == pytest.approx(sum(s[k] for s in steps[41 - window:41]) / window)
+        trend = rows["smooth"]
+        assert (trend[-1] < trend[window]) if k == 0 else (trend[-1] > trend[window])  # loss falls, accuracy rises
+
+
+def test_softmax_regression_weights_are_shown_as_one_image_per_class():
+    at = train_to_the_end(open_page("classification", "en", {"epochs": "1", "hidden_layers": "0"}))
+    assert any(s.value == en.STRINGS["cls.eval.weights"] for s in at.subheader)
+    assert en.STRINGS["cls.eval.weights.help"] in [c.value for c in at.caption]
+    at = open_page("classification", "en", {"epochs": "1"})
+    train_to_the_end(at)
+    assert not any(s.value == en.STRINGS["cls.eval.weights"] for s in at.subheader)  # an MLP: no such view
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_file_for_another_network_says_which_settings_fit_it(lang):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    cases = [(DigitNet(784, (256, 256), 10), strings["cls.files.fits.layers"].format(layers=2, units=256)),
+             (DigitNet(64, (), 10), strings["cls.files.fits.none"]),
+             (DigitNet(64, (32,), 10, "tanh"), None)]  # the default settings with other widths and activation
+    for model, hidden in cases:
+        at = open_page("classification", lang, {"hidden_layers": "2"})
+        blob = checkpoints.state_dict_pt(model)
+        at.file_uploader(key="cls_model_file").set_value(("m.pt", blob, "application/octet-stream")).run()
+        assert not at.exception
+        inputs = model.input_size
+        if hidden is None:
+            hidden = strings["cls.files.fits.layers.one"].format(units=32)
+        assert strings["cls.files.fits"].format(hidden=hidden, inputs=inputs, classes=10) in [i.value for i in at.info]
+
+
+def test_zh_says_batch_one_way_and_never_reads_as_approve():
+    batch = {k: v for k, v in zh.STRINGS.items() if "批" in v}
+    assert batch and all("批量" in v for v in batch.values()), batch
+    assert not [k for k, v in zh.STRINGS.items() if "批准" in v or "批大小" in v or "批次" in v]

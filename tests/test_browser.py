@@ -198,7 +198,7 @@ def test_classification_trains_draws_and_round_trips_a_checkpoint(server, page, 
     no_exception(page)
     page.get_by_role("tab", name="Train").click()
     page.get_by_role("button", name="Train 1 epoch", exact=True).click()
-    page.get_by_text("Test accuracy").first.wait_for(timeout=90_000)
+    page.get_by_text("Validation accuracy").first.wait_for(timeout=90_000)
     page.get_by_role("button", name="Continue 1 more epoch", exact=True).wait_for(timeout=90_000)
     settle(page)
     no_exception(page)
@@ -209,7 +209,7 @@ def test_classification_trains_draws_and_round_trips_a_checkpoint(server, page, 
     confusion.wait_for()
     box = confusion.bounding_box()  # the plot fills the top right; the x axis takes ~70 px below it
     page.mouse.click(box["x"] + box["width"] - 12, box["y"] + box["height"] - 70 - 12)  # the cell (9, 9)
-    page.get_by_text("Test images of class 9 predicted as 9").wait_for(timeout=30_000)
+    page.get_by_text("Validation images of class 9 predicted as 9").wait_for(timeout=30_000)
     settle(page)
     no_exception(page)
     shot(page, "classification-confusion-click")

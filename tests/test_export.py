@@ -137,16 +137,65 @@ def test_regression_script_from_the_page_prints_what_the_page_shows(tmp_path):
 
 # --- classification ----------------------------------------------------------------------------
 
-def test_classification_script_from_the_page_reaches_the_page_accuracy(tmp_path):
+EPOCH_LINE = (r"^epoch (\d+): train accuracy = (\S+), validation accuracy = (\S+), "
+              r"train loss = (\S+), validation loss = (\S+)$")
+
+
+def classification_output(out: str) -> tuple[list[dict], dict]:
+    """The script's per-epoch lines as history records, and its one test line."""
+    history = [{"epoch": int(e) - 1, "train_acc": float(ta), "val_acc": float(va), "train_loss": float(tl),
+                "val_loss": float(vl)} for e, ta, va, tl, vl in re.findall(EPOCH_LINE, out, re.M)]
+    acc, loss = re.search(r"^test accuracy = (\S+), test loss = (\S+)$", out, re.M).groups()
+    return history, {"accuracy": float(acc), "loss": float(loss)}
+
+
+def assert_same_history(got: list[dict], history: list[dict]):
+    assert [e["epoch"] for e in got] == [e["epoch"] for e in history]
+    for ours, theirs in zip(got, history):
+        for key in ("train_acc", "val_acc", "train_loss", "val_loss"):
+            assert ours[key] == pytest.approx(theirs[key], abs=2e-6), (ours["epoch"], key)
+
+
+def test_classification_script_from_the_page_reaches_the_page_numbers(tmp_path):
     from test_app_classification import train_to_the_end
 
     at = train_to_the_end(open_page("classification", "en", {"epochs": "3", "hidden_size": "64"}))
-    shown = next(m.value for m in at.metric if m.label == "Test accuracy")
+    at.button(key="cls_score_test").click().run()
+    shown = {}
+    for m in at.metric:  # the Train tab's first: the binary section below has a training accuracy too
+        shown.setdefault(m.label, m.value)
     code = next(c.value for c in at.code if "class Net(nn.Module)" in c.value)
-    out = run_script(code, tmp_path)
-    accuracies = [float(v) for v in re.findall(r"^epoch \d+: test accuracy = (\S+)$", out, re.M)]
-    assert len(accuracies) == 3
-    assert f"{accuracies[-1]:.2%}" == shown
-    history = at.session_state["cls"]["run"].history
-    assert accuracies == pytest.approx([e["val_acc"] for e in history], abs=1e-6)
+    got, test = classification_output(run_script(code, tmp_path))
+    assert len(got) == 3
+    assert f"{got[-1]['val_acc']:.2%}" == shown["Validation accuracy"]
+    assert f"{got[-1]['train_acc']:.2%}" == shown["Training accuracy"]
+    assert f"{test['accuracy']:.2%}" == shown["Test accuracy"]
+    assert_same_history(got, at.session_state["cls"]["run"].history)
     assert (tmp_path / "model_state_dict.pt").exists()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_classification_script_in_each_language_repeats_nnkit(lang, tmp_path):
+    """Softmax regression trained with MSE on one-hot targets, on a larger validation share: the
+    script prints nnkit's history and test score, whatever the language of its comments."""
+    from nnkit.experiments import classification as C
+
+    p, _ = parse(C.ClassificationParams, {"hidden_layers": "0", "loss": "mse", "val_fraction": "0.35",
+                                          "optimizer": "sgd", "lr": "0.5", "epochs": "2", "seed": "3"})
+    expected = C.summary(C.run(p))
+    code = C.export_code(p, lang)
+    got, test = classification_output(run_script(code, tmp_path))
+    assert_same_history(got, expected["history"])
+    assert test == pytest.approx({"accuracy": expected["test_accuracy"], "loss": expected["test_loss"]}, abs=2e-6)
+    listed = code.split('"""', 2)[1]  # the docstring's list of settings: only those that apply
+    assert "hidden_layers = 0" in listed and "hidden_size" not in listed and "activation" not in listed
+    assert "loss = 'mse'" in listed and "val_fraction = 0.35" in listed
+    assert ("验证集" in code) == (lang == "zh")
+
+
+def test_classification_comments_exist_in_both_languages():
+    from nnkit.experiments.classification_export import COMMENTS
+
+    assert set(COMMENTS) == {"en", "zh"}
+    assert COMMENTS["en"].keys() == COMMENTS["zh"].keys()
+    assert all(text.strip() for table in COMMENTS.values() for text in table.values())

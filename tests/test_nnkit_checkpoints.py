@@ -18,7 +18,7 @@ ADAM = C.ClassificationParams(hidden_size=32, optimizer="adam", lr=0.01)
 
 
 def trained(p, data, epochs):
-    """A run trained `epochs` epochs to completion (test_nnkit_classify's helper, without the test set)."""
+    """A run trained `epochs` epochs to completion (test_nnkit_classify's helper, without the validation set)."""
     return trained_with_test(p, data, epochs)[0]
 
 
@@ -51,8 +51,8 @@ def test_resume_then_train_on_equals_an_uninterrupted_run(digits, p):
     first = trained(p, digits, 2)
     params, run = resumed(saved(first, p), digits)
     assert params == p and run.epoch == 2 and run.loaded
-    train, test = C.tensors(digits, torch.device("cpu"))
-    run.train(train, test, 3)
+    train, val, _ = C.tensors(digits, p, torch.device("cpu"))
+    run.train(train, val, 3)
     assert [e["epoch"] for e in run.history] == [0, 1, 2, 3, 4]
     assert_same_weights(straight.model, run.model)
     if p.optimizer == "adam":  # SGD without momentum keeps no state
@@ -75,8 +75,8 @@ def test_a_checkpoint_of_an_unfused_adam_resumes_on_the_fused_kernel(digits, ker
     torch.save(content, blob)
     _, run = resumed(blob.getvalue(), digits)
     assert run.optimizer.param_groups[0]["fused"] is True
-    train, test = C.tensors(digits, torch.device("cpu"))
-    run.train(train, test, 2)
+    train, val, _ = C.tensors(digits, ADAM, torch.device("cpu"))
+    run.train(train, val, 2)
     assert_same_weights(straight.model, run.model)
     assert_same_optimizer_state(straight.optimizer, run.optimizer)
 
@@ -123,17 +123,35 @@ def _drop(path: str):
     return damage
 
 
+def _format_2(content: dict) -> None:
+    """A checkpoint as format 2 wrote it: four history columns, no val_fraction or loss in its settings."""
+    content["format"] = "nnkit-checkpoint-2"
+    content["history"] = content["history"][:, :4]
+    del content["settings"]["val_fraction"], content["settings"]["loss"]
+
+
 OLD_HISTORY = [{"epoch": 0, "train_loss": 0.5, "val_loss": 0.4, "val_acc": 0.9}]  # no train_acc
+ROW = [0.5, 0.9, 0.4, 0.9, 0.6, 0.8]  # train_loss, train_acc, val_loss, val_acc, running_loss, running_acc
+
+
+def _history(*changes: tuple[int, float]) -> torch.Tensor:
+    row = list(ROW)
+    for column, value in changes:
+        row[column] = value
+    return torch.tensor([row] * 2, dtype=torch.float64)
+
+
 DAMAGES = {
-    # the history: a table of train_loss, train_acc, val_loss, val_acc per finished epoch
+    # the history: a table of checkpoints.HISTORY_FIELDS per finished epoch
     "history without train_acc (a list, as format 1 wrote it)": (_set("history", OLD_HISTORY), "corrupt"),
-    "history with a column missing": (_set("history", torch.zeros(2, 3, dtype=torch.float64)), "corrupt"),
+    "history with a column missing": (_set("history", torch.zeros(2, 5, dtype=torch.float64)), "corrupt"),
+    "history of format 2 (four columns)": (_set("history", torch.zeros(2, 4, dtype=torch.float64)), "corrupt"),
     "history as text": (_set("history", "abc"), "corrupt"),
-    "history with a string for a loss": (_set("history", [["0.5", 0.9, 0.4, 0.9]]), "corrupt"),
-    "history with NaN": (_set("history", torch.tensor([[float("nan"), 0.9, 0.4, 0.9]] * 2, dtype=torch.float64)),
-                         "corrupt"),
-    "history with an accuracy of 1.5": (_set("history", torch.tensor([[0.5, 1.5, 0.4, 0.9]] * 2, dtype=torch.float64)),
-                                        "corrupt"),
+    "history with a string for a loss": (_set("history", [["0.5", *ROW[1:]]]), "corrupt"),
+    "history with NaN": (_set("history", _history((0, float("nan")))), "corrupt"),
+    "history with an accuracy of 1.5": (_set("history", _history((1, 1.5))), "corrupt"),
+    "history with a running accuracy of 1.5": (_set("history", _history((5, 1.5))), "corrupt"),
+    "history with a negative running loss": (_set("history", _history((4, -0.1))), "corrupt"),
     "epoch count unlike the history": (_set("epoch", 7), "corrupt"),
     "epoch as text": (_set("epoch", "2"), "corrupt"),
     # the steps: (loss, batch accuracy) pairs
@@ -161,11 +179,12 @@ DAMAGES = {
     "optimizer state for weight 9": (lambda c: c["optimizer"]["state"].update({9: c["optimizer"]["state"][0]}),
                                      "corrupt"),
     "a checkpoint of format 1": (_set("format", "nnkit-checkpoint-1"), "old_format"),
+    "a checkpoint of format 2, from before the validation split": (_format_2, "no_validation"),
     # the weights
     "weights that are not tensors": (_set("model", {"w": 1}), "corrupt"),
     "weights of another shape": (lambda c: c["model"].update({"layers.0.weight": torch.zeros(3, 3)}), "mismatch"),
     # the lengths, checked before anything that grows with them
-    "10,001 epochs": (_set("history", torch.full((10_001, 4), 0.5, dtype=torch.float64)), "too_long"),
+    "10,001 epochs": (_set("history", torch.full((10_001, 6), 0.5, dtype=torch.float64)), "too_long"),
     "500,001 steps": (_set("steps", torch.full((500_001, 2), 0.5)), "too_long"),
 }
 

@@ -6,6 +6,8 @@ import io
 import os
 import pickle
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -14,20 +16,22 @@ from nnkit import checkpoints
 from nnkit.classify import DigitNet, confident_mistakes, evaluate_run, predict
 from nnkit.datasets.images import load
 from nnkit.experiments import classification as C
+from nnkit.train import evaluate
 
 
 def trained(p, data, epochs):
-    train, test = C.tensors(data, torch.device("cpu"))
+    """A run trained `epochs` epochs to completion, and the validation set it watched."""
+    train, val, _ = C.tensors(data, p, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
-    assert run.train(train, test, epochs).outcome == "completed"
-    return run, test
+    assert run.train(train, val, epochs).outcome == "completed"
+    return run, val
 
 
 def test_mlp_on_real_digits_reaches_95_percent_in_five_epochs(digits):
-    run, test = trained(C.ClassificationParams(), digits, 5)
-    result = evaluate_run(run.model, test, 10)
+    run, val = trained(C.ClassificationParams(), digits, 5)
+    result = evaluate_run(run.model, val, 10)
     assert result.accuracy >= 0.95, result.accuracy
-    assert result.confusion.sum() == len(digits.test_y) == 359
+    assert result.confusion.sum() == len(val[1]) == 287  # the validation set: 20% of the 1,438 training images
     assert result.per_class.min() > 0.8
     assert run.history[-1]["val_acc"] == pytest.approx(result.accuracy)
 
@@ -38,15 +42,17 @@ def test_softmax_regression_is_one_linear_layer(digits):
     assert model(torch.zeros(3, 8, 8)).shape == (3, 10)  # the view(-1, 64) flattening
 
 
-def test_the_test_set_is_not_shuffled_and_the_training_set_is(digits):
-    """What the model itself is fed, recorded by a forward hook: in training mode every train image
-    once per epoch, in an order that is not the data's and changes each epoch; in eval mode the test
-    images in their own order."""
-    train, test = C.tensors(digits, torch.device("cpu"))
-    run = C.start(C.ClassificationParams(batch_size=64), digits, torch.device("cpu"))
+def test_the_training_set_is_shuffled_and_the_sets_scored_in_order(digits):
+    """What the model itself is fed, recorded by a forward hook: in training mode every training
+    image once per epoch, in an order that is not the data's and changes each epoch; in eval mode,
+    at the end of each epoch, the training set and then the validation set in their own order. The
+    test set is never fed while training."""
+    p = C.ClassificationParams(batch_size=64)
+    train, val, test = C.tensors(digits, p, torch.device("cpu"))
+    run = C.start(p, digits, torch.device("cpu"))
     fed = {True: [], False: []}  # model.training -> the batches it was given
     run.model.register_forward_pre_hook(lambda model, args: fed[model.training].append(args[0].detach().clone()))
-    assert run.train(train, test, 2).outcome == "completed"
+    assert run.train(train, val, 2).outcome == "completed"
     n, batches = len(train[0]), -(-len(train[0]) // 64)
     assert len(fed[True]) == 2 * batches
     epochs = [torch.cat(fed[True][e * batches:(e + 1) * batches]).reshape(n, -1) for e in range(2)]
@@ -56,9 +62,44 @@ def test_the_test_set_is_not_shuffled_and_the_training_set_is(digits):
         assert rows(seen) == rows(images)  # every train image, each once
         assert not torch.equal(seen, images)  # ... not in the data's order
     assert not torch.equal(epochs[0], epochs[1])  # ... and in a new order each epoch
-    assert torch.equal(torch.cat(fed[False]), torch.cat([test[0], test[0]]))  # the test set, in order, each epoch
+    assert torch.equal(torch.cat(fed[False]), torch.cat([train[0], val[0]] * 2))  # scored in order, each epoch
     again = load("digits")
     assert torch.equal(again.test_y, digits.test_y) and torch.equal(again.test_x, digits.test_x)
+
+
+def test_the_validation_split_is_stratified_seeded_and_apart_from_training(digits):
+    p = C.ClassificationParams()
+    train, val = C.split(digits, p)
+    assert len(train) + len(val) == len(digits.train_y) == 1438
+    assert set(train.tolist()).isdisjoint(val.tolist())
+    counts = torch.bincount(digits.train_y, minlength=10)
+    assert torch.bincount(digits.train_y[val], minlength=10).tolist() == [round(int(c) * 0.2) for c in counts]
+    assert torch.equal(C.split(digits, p)[1], val)  # the same seed, the same split
+    assert not torch.equal(C.split(digits, replace(p, seed=1))[1], val)
+    assert len(C.split(digits, replace(p, val_fraction=0.5))[1]) == sum(round(int(c) * 0.5) for c in counts)
+
+
+def test_after_epoch_one_training_accuracy_is_measured_like_validation(digits):
+    """The epoch's train_acc and train_loss are nnkit.train.evaluate over the whole training set in
+    eval mode (not the running average over the epoch's batches, kept as running_acc), so that they
+    compare with val_acc: measured at the end of the first epoch."""
+    p = C.ClassificationParams()
+    train, val, _ = C.tensors(digits, p, torch.device("cpu"))
+    run = C.start(p, digits, torch.device("cpu"))
+    scored = []
+    run.train(train, val, 1, callback=lambda e: e["event"] == "epoch" and scored.append(
+        (evaluate(run.model, torch.nn.CrossEntropyLoss(), train), evaluate(run.model, torch.nn.CrossEntropyLoss(), val))))
+    epoch, ((on_train, on_val),) = run.history[0], scored
+    assert epoch["train_acc"] == on_train["acc"] and epoch["train_loss"] == pytest.approx(on_train["loss"], rel=1e-6)
+    assert epoch["val_acc"] == on_val["acc"]
+    steps = run.steps
+    assert epoch["running_acc"] == pytest.approx(sum(a * len_ for (_, a), len_ in zip(steps, _sizes(len(train[1]), 32)))
+                                                 / len(train[1]))
+    assert epoch["running_acc"] < epoch["train_acc"] - 0.1  # what the page showed as training accuracy before
+
+
+def _sizes(n: int, batch: int) -> list[int]:
+    return [min(batch, n - i) for i in range(0, n, batch)]
 
 
 @pytest.mark.parametrize("writer, filename", [(checkpoints.state_dict_pt, "w.pt"),
@@ -150,13 +191,14 @@ def test_another_architecture_names_the_layers():
 
 
 def test_predictions_and_mistakes(digits):
-    run, test = trained(C.ClassificationParams(), digits, 3)
-    result = evaluate_run(run.model, test, 10)
-    probabilities = predict(run.model, test[0][0].numpy())
+    run, val = trained(C.ClassificationParams(), digits, 3)
+    result = evaluate_run(run.model, val, 10)
+    probabilities = predict(run.model, val[0][0].numpy())
     assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     assert probabilities.argmax() == result.predicted[0]
-    worst = confident_mistakes(result, digits.test_y.numpy(), k=5)
-    assert all(result.predicted[i] != int(digits.test_y[i]) for i in worst)
+    labels = val[1].numpy()
+    worst = confident_mistakes(result, labels, k=5)
+    assert worst and all(result.predicted[i] != labels[i] for i in worst)
     confidences = [result.probabilities[i].max() for i in worst]
     assert confidences == sorted(confidences, reverse=True)
 
@@ -180,7 +222,13 @@ def test_cli_reports_accuracy():
                           capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["epochs"] == 3 and 0.8 < result["test_accuracy"] <= 1.0
+    assert result["epochs"] == 3 and result["sizes"] == {"train": 1151, "val": 287, "test": 359}
+    history = result["history"]
+    assert [e["epoch"] for e in history] == [0, 1, 2]
+    assert {"train_loss", "train_acc", "val_loss", "val_acc", "running_loss", "running_acc"} <= set(history[0])
+    assert result["val_accuracy"] == history[-1]["val_acc"] and result["train_accuracy"] == history[-1]["train_acc"]
+    assert len(result["val_per_class_accuracy"]) == 10
+    assert 0.8 < result["test_accuracy"] <= 1.0 and result["test_accuracy"] not in [e["val_acc"] for e in history]
 
 
 def test_a_compressed_file_that_would_unpack_to_gigabytes_is_refused_unread():

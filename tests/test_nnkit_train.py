@@ -361,3 +361,23 @@ def test_fit_learns_a_separable_problem():
     assert after["loss"] < 0.5 * before["loss"]
     assert after["acc"] >= 0.95
     assert result.final["train_acc"] >= 0.9
+
+
+def test_score_train_scores_the_training_set_like_val_and_keeps_the_running_averages():
+    x, y = blobs(100)
+    val = blobs(40, seed=1)
+    model = small_net()
+    loss_fn = nn.CrossEntropyLoss()
+    rec = Recorder()
+    scored = []
+    listen = lambda e: (rec(e), e["event"] == "epoch" and scored.append(evaluate(model, loss_fn, (x, y))))  # noqa: E731
+    result = fit(model, loss_fn, torch.optim.SGD(model.parameters(), lr=0.5), (x, y), epochs=2, batch_size=32,
+                 val=val, callback=listen, generator=torch.Generator().manual_seed(0), score_train=True)
+    steps, sizes = rec.of("step"), [32, 32, 32, 4]
+    for k, (record, after) in enumerate(zip(result.epochs, scored)):
+        assert set(record) == EPOCH_KEYS | {"running_loss", "running_acc"}
+        assert record["train_loss"] == pytest.approx(after["loss"], rel=1e-6) and record["train_acc"] == after["acc"]
+        batch = steps[4 * k:4 * k + 4]
+        assert record["running_loss"] == pytest.approx(sum(e["loss"] * s for e, s in zip(batch, sizes)) / 100)
+        assert record["running_acc"] == pytest.approx(sum(e["acc"] * s for e, s in zip(batch, sizes)) / 100)
+    assert result.epochs[0]["running_loss"] != pytest.approx(result.epochs[0]["train_loss"])  # they do differ

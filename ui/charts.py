@@ -218,3 +218,23 @@ def runs_overlay(rows: list[dict], x_title: str, y_title: str, runs: tuple[str, 
                         sort=list(runs)),
         tooltip=["run", alt.Tooltip("x:Q", title=x_title), alt.Tooltip("y:Q", title=y_title, format=".5g")],
     ).properties(height=height).to_dict()
+
+
+def live_smoothed(rows: list[dict], x: str, x_title: str, y_title: str, domain: list[float] | None = None,
+                  height: int = 200) -> dict:
+    """Noisy per-step values {x, "raw", "smooth"}: the raw line faint, its smoothed line over it. Plain
+    Vega-Lite, like `live_lines`, as it is redrawn while a model trains."""
+    scale = {"domain": domain} if domain else {"zero": False}
+
+    def line(field: str, style: dict) -> dict:
+        return {"mark": {"type": "line", **style},
+                "encoding": {"x": {"field": x, "type": "quantitative", "title": x_title,
+                                   "axis": {"format": "d", "tickMinStep": 1}},
+                             "y": {"field": field, "type": "quantitative", "title": y_title, "scale": scale}}}
+
+    smooth = line("smooth", {"strokeWidth": 2.5})
+    smooth["encoding"]["tooltip"] = [{"field": x, "type": "quantitative"},
+                                     {"field": "raw", "type": "quantitative", "format": ".4f"},
+                                     {"field": "smooth", "type": "quantitative", "format": ".4f"}]
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": rows},
+            "height": height, "layer": [line("raw", {"opacity": 0.3, "strokeWidth": 1}), smooth]}

@@ -1,6 +1,7 @@
 """The Classification page's model and views: data, live training, evaluation, drawing, losses.
 
-The page (pages/classification.py) lays these out in tabs, with the model files (ui/model_files.py).
+The page (pages/classification.py) lays these out in tabs, with the evaluation (ui/classifier_eval.py)
+and the model files (ui/model_files.py).
 The model being trained lives in the session (`st.session_state["cls"]`), training runs in a
 background `TrainingJob`, and the dataset is loaded once per server process and shared read-only
 by every session. Everything about the model (curves, evaluation, drawing, file names and
@@ -16,21 +17,21 @@ import numpy as np
 import streamlit as st
 
 from nnkit import checkpoints
-from nnkit.classify import confident_mistakes, evaluate_run, predict
+from nnkit.classify import predict
 from nnkit.datasets.images import DatasetError, ImageSet, load
 from nnkit.device import pick_device
 from nnkit.experiments import classification as C
 from ui import charts, params
 from ui.i18n import t
 from ui.shared import shared
-from ui.page import remembered
 from ui.params import text_key
 from ui.training import TrainingJob
 
 # {"key": model_key(params), "params": the settings the model was built with, "run": TrainingRun,
 #  "job": TrainingJob | None, "outdated": the settings changed while it trained}
 STATE = "cls"
-MODEL_FIELDS = ("dataset", "hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "seed")
+MODEL_FIELDS = ("dataset", "hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size",
+                "val_fraction", "loss", "seed")
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
@@ -40,9 +41,21 @@ def dataset(name: str) -> ImageSet:
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
-def device_tensors(name: str):
-    """The float copies on the training device, shared as well: training only reads them."""
-    return C.tensors(dataset(name), pick_device().device)
+def _device_tensors(name: str, val_fraction: float, seed: int):
+    p = C.ClassificationParams(dataset=name, val_fraction=val_fraction, seed=seed)
+    return C.tensors(dataset(name), p, pick_device().device)
+
+
+def device_tensors(p: C.ClassificationParams) -> tuple[tuple, tuple, tuple]:
+    """(train, val, test) of the split `p` names, as float copies on the training device, shared as
+    well (training only reads them): one per dataset, validation share and seed in use."""
+    return _device_tensors(p.dataset, p.val_fraction, p.seed)
+
+
+def validation_images(p: C.ClassificationParams) -> tuple[np.ndarray, np.ndarray]:
+    """The validation images (uint8) and labels, in the order the evaluation sees them."""
+    data, (_, val) = dataset(p.dataset), C.split(dataset(p.dataset), p)
+    return data.train_x[val].numpy(), data.train_y[val].numpy()
 
 
 def choose_dataset(p: C.ClassificationParams) -> tuple[C.ClassificationParams, ImageSet]:
@@ -111,7 +124,7 @@ def outdated_notice(p: C.ClassificationParams, state: dict) -> None:
 
 # --- data -------------------------------------------------------------------------------------
 
-def _zoom(image: np.ndarray, size: int = 56) -> np.ndarray:
+def zoom(image: np.ndarray, size: int = 56) -> np.ndarray:
     """Nearest-neighbour enlargement, so an 8x8 digit shows its pixels instead of a blur."""
     k = max(1, size // image.shape[0])
     return np.kron(image, np.ones((k, k), dtype=image.dtype))
@@ -121,21 +134,23 @@ def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 10)
     for start in range(0, len(images), columns):
         for col, image, caption in zip(st.columns(columns), images[start:start + columns],
                                        captions[start:start + columns]):
-            col.image(_zoom(image), caption=caption, clamp=True)
+            col.image(zoom(image), caption=caption, clamp=True)
 
 
-def data_view(data: ImageSet) -> None:
-    st.caption(t("cls.data.source", source=t(f"cls.source.{data.name}"), train=len(data.train_y), test=len(data.test_y),
-                  h=data.shape[0], w=data.shape[1]))
-    x, y = data.train_x.numpy(), data.train_y.numpy()
+def data_view(p: C.ClassificationParams, data: ImageSet) -> None:
+    train, val = C.split(data, p)
+    st.caption(t("cls.data.source", source=t(f"cls.source.{data.name}"), train=f"{len(train):,}", val=f"{len(val):,}",
+                  test=f"{len(data.test_y):,}", h=data.shape[0], w=data.shape[1], share=f"{p.val_fraction:.0%}"))
+    x, y = data.train_x[train].numpy(), data.train_y[train].numpy()
     st.subheader(t("cls.data.samples"))
     picks = [int(np.flatnonzero(y == c)[i]) for i in range(2) for c in range(data.n_classes)]
     image_grid([x[i] for i in picks], [data.classes[y[i]] for i in picks])
     left, right = st.columns(2)
-    counts = np.bincount(y, minlength=data.n_classes)
     left.subheader(t("cls.data.counts"))
+    sets = {t("cls.train"): y, t("cls.val"): data.train_y[val].numpy(), t("cls.test"): data.test_y.numpy()}
     left.vega_lite_chart(spec=charts.grouped_bars(
-        [{"class": data.classes[c], "count": int(n), "set": t("cls.train")} for c, n in enumerate(counts)],
+        [{"class": data.classes[c], "count": int(n), "set": name}
+         for name, labels in sets.items() for c, n in enumerate(np.bincount(labels, minlength=data.n_classes))],
         "class", "count", "set", t("cls.count")), width="stretch")
     right.subheader(t("cls.data.mean"))
     with right:
@@ -149,8 +164,7 @@ def data_view(data: ImageSet) -> None:
 def train_controls(p: C.ClassificationParams, state: dict) -> None:
     run, job = state["run"], state["job"]
     busy = is_busy(state)
-    data = dataset(state["params"].dataset)
-    steps = p.epochs * -(-len(data.train_y) // run.batch_size)
+    steps = p.epochs * -(-len(device_tensors(state["params"])[0][1]) // run.batch_size)
     # the lengths a checkpoint may hold: a model trained past them could not be loaded back
     too_long = run.epoch + p.epochs > checkpoints.MAX_EPOCHS or len(run.steps) + steps > checkpoints.MAX_STEPS
     a, b, c = st.columns(3)
@@ -158,8 +172,8 @@ def train_controls(p: C.ClassificationParams, state: dict) -> None:
     label = t(key + (".one" if p.epochs == 1 else ""), epochs=p.epochs)  # "1 epoch", "5 epochs"
     if a.button(label, type="primary", disabled=busy or too_long or state["key"] != model_key(p), key="cls_train",
                 icon=":material/play_arrow:"):
-        train, test = device_tensors(data.name)
-        job = TrainingJob(lambda listen: run.train(train, test, p.epochs, listen), steps)
+        train, val, _ = device_tensors(state["params"])
+        job = TrainingJob(lambda listen: run.train(train, val, p.epochs, listen), steps)
         if job.start():
             state["job"], state["shown_finished"] = job, False
             st.rerun()  # redraw the controls as busy (Stop enabled); the fragment then follows the job
@@ -177,6 +191,27 @@ def train_controls(p: C.ClassificationParams, state: dict) -> None:
     if too_long and not busy:
         st.caption(t("cls.train.limit", epochs=checkpoints.MAX_EPOCHS, steps=checkpoints.MAX_STEPS))
     st.fragment(run_every=0.5 if is_busy(state) else None)(_progress)(state)
+
+
+def smoothed(values: np.ndarray) -> np.ndarray:
+    """The trailing mean over a window of 1/50 of the steps (at least 5): the trend of noisy batches."""
+    window = max(5, len(values) // 50)
+    sums = np.cumsum(np.insert(values, 0, 0.0))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def step_charts(steps: list) -> None:
+    """Loss and batch accuracy of every step, each on its own axis: the raw values faint, their trend over them."""
+    stride = max(1, len(steps) // 300)
+    for column, (k, name) in zip(st.columns(2), enumerate(("loss", "acc"))):
+        values = np.array([s[k] for s in steps], dtype=float)
+        trend = smoothed(values)
+        rows = [{"step": i + 1, "raw": float(values[i]), "smooth": float(trend[i])}
+                for i in range(0, len(values), stride)]
+        column.vega_lite_chart(spec=charts.live_smoothed(rows, "step", t("cls.step"), t(f"cls.curve.step_{name}"),
+                                                         [0, 1] if name == "acc" else None), width="stretch")
 
 
 def _progress(state: dict) -> None:
@@ -198,18 +233,16 @@ def _progress(state: dict) -> None:
     if not steps:
         st.caption(t("cls.train.none"))
         return
-    stride = max(1, len(steps) // 300)
-    step_rows = [{"step": i + 1, "value": v, "curve": t(f"cls.curve.step_{k}")}
-                 for i in range(0, len(steps), stride) for k, v in zip(("loss", "acc"), steps[i])]
-    st.vega_lite_chart(spec=charts.live_lines(step_rows, "step", "value", "curve", t("cls.step"), ""), width="stretch")
+    step_charts(steps)
     if not history:
         return
     last = history[-1]
     m = st.columns(4)
     m[0].metric(t("cls.epoch"), run.epoch)
     m[1].metric(t("cls.train_loss"), f"{last['train_loss']:.4f}")
-    m[2].metric(t("cls.test_acc"), f"{last['val_acc']:.2%}")
-    m[3].metric(t("cls.train_acc"), f"{last['train_acc']:.2%}")
+    m[2].metric(t("cls.train_acc"), f"{last['train_acc']:.2%}")
+    m[3].metric(t("cls.val_acc"), f"{last['val_acc']:.2%}")
+    st.caption(t("cls.train.measured", running=f"{last['running_acc']:.2%}"))
     rows = [{"epoch": e["epoch"] + 1, "value": e[k], "curve": t(f"cls.curve.{k}")}
             for e in history for k in ("train_loss", "val_loss")]
     accs = [{"epoch": e["epoch"] + 1, "value": e[k], "curve": t(f"cls.curve.{k}")}
@@ -219,51 +252,6 @@ def _progress(state: dict) -> None:
                          width="stretch")
     right.vega_lite_chart(spec=charts.live_lines(accs, "epoch", "value", "curve", t("cls.epoch"),
                                                  t("cls.accuracy")), width="stretch")
-
-
-# --- evaluation -------------------------------------------------------------------------------
-
-def evaluation_view(state: dict) -> None:
-    run, data = state["run"], dataset(state["params"].dataset)
-    if is_busy(state):
-        st.info(t("cls.busy"))
-        return
-    if not run.has_weights:
-        st.info(t("cls.eval.first"))
-        return
-    test = device_tensors(data.name)[1]
-    result = remembered("cls_eval", (run.uid, len(run.steps)), lambda: evaluate_run(run.model, test, data.n_classes))
-    st.markdown(t("cls.eval.intro"))
-    st.metric(t("cls.test_acc"), f"{result.accuracy:.2%}")
-    left, right = st.columns(2)
-    left.subheader(t("cls.eval.per_class"))
-    left.vega_lite_chart(spec=charts.bars(list(data.classes), [float(v) for v in result.per_class],
-                                          t("cls.accuracy")), width="stretch")
-    right.subheader(t("cls.eval.confusion"))
-    picked = right.vega_lite_chart(
-        spec=charts.confusion(tuple(map(tuple, result.confusion.tolist())), tuple(data.classes),
-                              t("cls.true"), t("cls.predicted")),
-        on_select="rerun", selection_mode="cell", key="cls_confusion")
-    images, labels = data.test_x.numpy(), data.test_y.numpy()
-    cells = (picked or {}).get("selection", {}).get("cell") or []
-    if cells:
-        true, predicted = data.classes.index(cells[0]["true"]), data.classes.index(cells[0]["predicted"])
-        chosen = np.flatnonzero((labels == true) & (result.predicted == predicted))[:20]
-        names = {"true": data.classes[true], "predicted": data.classes[predicted]}
-        if len(chosen):
-            st.markdown(t("cls.eval.cell", **names, n=len(chosen)))
-            image_grid([images[i] for i in chosen], [f"#{i}" for i in chosen])
-        else:
-            st.info(t("cls.eval.cell.none", **names))
-    else:
-        right.caption(t("cls.eval.click"))
-    st.subheader(t("cls.eval.mistakes"))
-    for i in confident_mistakes(result, labels, k=4):
-        a, b = st.columns([1, 4])
-        a.image(_zoom(images[i], 84), clamp=True,
-                caption=t("cls.eval.mistake", true=data.classes[labels[i]], predicted=data.classes[result.predicted[i]]))
-        b.vega_lite_chart(spec=charts.bars(list(data.classes), [float(v) for v in result.probabilities[i]],
-                                           t("cls.probability")), width="stretch")
 
 
 # --- drawing ----------------------------------------------------------------------------------
@@ -300,7 +288,7 @@ def drawing_view(state: dict) -> None:
         return
     probabilities = predict(run.model, image)
     with right:
-        st.image(_zoom(image, 112), caption=t("cls.draw.seen"), clamp=True)
+        st.image(zoom(image, 112), caption=t("cls.draw.seen"), clamp=True)
         st.metric(t("cls.draw.guess"), data.classes[int(np.argmax(probabilities))])
         st.caption(t("cls.draw.confidence", p=f"{float(np.max(probabilities)):.1%}"))
         st.vega_lite_chart(spec=charts.bars(list(data.classes), [float(v) for v in probabilities],
@@ -313,13 +301,14 @@ def losses_view(p: C.ClassificationParams) -> None:
     st.markdown(t("cls.losses.intro"))
     digits = dataset("digits")
     if st.toggle(t("cls.losses.run"), key="cls_losses_on"):
-        curves = shared("cls_losses", (p.hidden_layers, p.hidden_size, p.activation, p.batch_size, p.seed),
+        curves = shared("cls_losses", (p.hidden_layers, p.hidden_size, p.activation, p.batch_size, p.val_fraction,
+                                       p.seed),
                         lambda listen: C.compare_losses(p, digits, callback=listen), total=20, unit="epoch")
         if curves is not None:
             rows = [{"epoch": i + 1, "accuracy": v, "loss": t(f"cls.losses.{name}")}
                     for name, values in curves.items() for i, v in enumerate(values)]
             st.vega_lite_chart(spec=charts.lines(rows, "epoch", "accuracy", "loss", t("cls.epoch"),
-                                                 t("cls.test_acc")), width="stretch")
+                                                 t("cls.val_acc")), width="stretch")
     st.markdown(t("cls.losses.why"))
     st.subheader(t("cls.binary"))
     st.markdown(t("cls.binary.intro"))

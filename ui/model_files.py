@@ -12,6 +12,7 @@ from typing import Callable
 import streamlit as st
 
 from nnkit import checkpoints
+from nnkit.classify import network_of
 from nnkit.datasets.images import DatasetError, ImageSet
 from nnkit.device import pick_device
 from nnkit.experiments import classification as C
@@ -69,6 +70,8 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
             run.loaded = True
     except checkpoints.ModelFileError as err:
         st.error(message("cls.files.error", err))
+        if err.code == "mismatch":
+            fits_view(network_of(loaded.state_dict))
         return
     except DatasetError as err:  # a checkpoint of a dataset this server has not prepared
         st.error(t("cls.files.error.missing" if err.code == "missing" else "cls.files.error.corrupt"))
@@ -78,3 +81,19 @@ def files_view(p: C.ClassificationParams, data: ImageSet, state: dict) -> None:
     st.session_state["cls_loaded_message"] = t("cls.files.loaded", kind=t(f"cls.files.kind.{loaded.kind}"),
                                                epoch=run.epoch)
     st.rerun()
+
+
+def fits_view(network: tuple[int, tuple[int, ...], int] | None) -> None:
+    """The settings that would build the network of a file that did not fit, as far as the page has them."""
+    if network is None:
+        return
+    inputs, hidden, classes = network
+    if not hidden:
+        layers = t("cls.files.fits.none")
+    elif len(hidden) == 1:
+        layers = t("cls.files.fits.layers.one", units=hidden[0])
+    elif len(set(hidden)) == 1:
+        layers = t("cls.files.fits.layers", layers=len(hidden), units=hidden[0])
+    else:  # not one the page builds: every hidden layer here has the same width
+        layers = t("cls.files.fits.widths", units=", ".join(map(str, hidden)))
+    st.info(t("cls.files.fits", hidden=layers, inputs=inputs, classes=classes), icon=":material/tune:")

@@ -39,10 +39,11 @@ def _warm_up() -> None:
         # visitors' jobs, each spreading over every core, slowed each other (and this warm-up)
         # down 2-3 times on 2 cores. Threads started from here on get their share of the cores.
         configure_threads()
+        from nnkit.experiments.classification import ClassificationParams
         from ui import classifier, sidebar  # nnkit and the pages' helpers
 
         sidebar.device_choice()  # the device line's cached choice (it sets the same threads again)
-        classifier.device_tensors("digits")  # the default dataset, loaded and on the device
+        classifier.device_tensors(ClassificationParams())  # the default dataset and split, on the device
         _train_once()
         _LOG.info("warm-up finished in %.1f s: torch, the digits and the training loop are loaded",
                   time.perf_counter() - t0)

@@ -197,6 +197,19 @@ def load_digits() -> ImageSet:
     )
 
 
+def validation_split(labels: torch.Tensor, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices (train, validation) of a stratified split of a training set: round(n * fraction) of
+    each class's n images, drawn by a generator seeded with `seed`, go to validation. Both keep the
+    data's order. The test set stays apart: it is scored once, at the end, never to choose by."""
+    generator = torch.Generator().manual_seed(seed)
+    held_out = torch.zeros(len(labels), dtype=torch.bool)
+    for label in range(int(labels.max()) + 1 if len(labels) else 0):
+        members = torch.nonzero(labels == label).flatten()
+        picked = torch.randperm(len(members), generator=generator)[:round(len(members) * fraction)]
+        held_out[members[picked]] = True
+    return torch.nonzero(~held_out).flatten(), torch.nonzero(held_out).flatten()
+
+
 # --- MNIST and Fashion-MNIST --------------------------------------------------------------------
 
 def _known(name: str) -> str:
