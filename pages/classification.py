@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from nnkit.experiments.classification import EXPERIMENT, ClassificationParams as P
+from nnkit.experiments.classification import EXPERIMENT, RUN_METRICS, ClassificationParams as P
 from ui import classifier as views
-from ui import model_files
+from ui import guided, model_files, runs
 from ui.classifier_eval import evaluation_view
 from ui.i18n import t
 from ui.page import code_section, header, share_link
@@ -13,10 +13,12 @@ from ui.params import read, widget, widgets
 header("cls", P)
 p = read(P)
 share_link()
+guided.section(EXPERIMENT, p)
 widget(P, "dataset")
 p, data = views.choose_dataset(p)
 state = views.current(p, data)
 views.outdated_notice(p, state)
+views.keep_run(state)
 if "cls_loaded_message" in st.session_state:
     st.success(st.session_state.pop("cls_loaded_message"))
 
@@ -29,6 +31,9 @@ with tabs[1]:
                 "val_fraction", "loss"])
     st.code(t("cls.train.code", input_size=data.input_size), language="python")
     views.train_controls(p, state)
+    runs.panel("classification", P, {m: t(f"cls.curve.{m}") for m in RUN_METRICS},
+               {m: t(f"cls.runs.{m}") for m in ("epochs", "train_accuracy", "val_accuracy", "val_loss", "test_accuracy")},
+               log_metrics=("train_loss", "val_loss", "running_loss"))
 with tabs[2]:
     evaluation_view(state)
 with tabs[3]:

@@ -74,7 +74,9 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"act.explain.{name}" for name in CURVE_NAMES}
     keys |= {"act.with", "act.without"}
     keys |= {f"csv.error.{code}" for code in ERROR_CODES}
-    keys |= {f"cls.curve.{k}" for k in ("step_loss", "step_acc", "train_loss", "val_loss", "train_acc", "val_acc")}
+    keys |= {f"cls.curve.{k}" for k in ("step_loss", "step_acc", "train_loss", "val_loss", "train_acc", "val_acc",
+                                        "running_loss", "running_acc")}
+    keys |= {f"cls.runs.{k}" for k in ("epochs", "train_accuracy", "val_accuracy", "val_loss", "test_accuracy")}
     keys |= {f"cls.data.{code}" for code in DATASET_CODES}
     keys |= {f"cls.draw.error.{code}" for code in PICTURE_CODES}
     keys |= {f"cls.files.error.{code}" for code in (*MODEL_FILE_CODES, "missing")}

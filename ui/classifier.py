@@ -21,7 +21,7 @@ from nnkit.classify import predict
 from nnkit.datasets.images import DatasetError, ImageSet, load
 from nnkit.device import pick_device
 from nnkit.experiments import classification as C
-from ui import charts, params
+from ui import charts, params, runs
 from ui.i18n import t
 from ui.shared import shared
 from ui.params import text_key
@@ -30,8 +30,7 @@ from ui.training import TrainingJob
 # {"key": model_key(params), "params": the settings the model was built with, "run": TrainingRun,
 #  "job": TrainingJob | None, "outdated": the settings changed while it trained}
 STATE = "cls"
-MODEL_FIELDS = ("dataset", "hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size",
-                "val_fraction", "loss", "seed")
+MODEL_FIELDS = C.MODEL_SETTINGS
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
@@ -96,6 +95,17 @@ def current(p: C.ClassificationParams, data: ImageSet) -> dict:
     elif state is not None:
         state["outdated"] = False
     return state if state is not None else keep(p, C.start(p, data, pick_device().device))
+
+
+def keep_run(state: dict) -> None:
+    """The model's training so far, as a run of this page, whenever it is not training: finished,
+    stopped, diverged, or loaded from a checkpoint (tagged "resumed") and trained on."""
+    run, job = state["run"], state["job"]
+    if not run.history or is_busy(state):
+        return
+    result = job.result if job is not None else None
+    outcome = result.outcome if result is not None else "stopped" if job is not None else "completed"
+    runs.add("classification", C.training_record(state["params"], run, outcome), identity=f"model-{run.uid}")
 
 
 def use_settings_of(model: C.ClassificationParams) -> None:

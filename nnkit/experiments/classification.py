@@ -207,4 +207,27 @@ GUIDED = (
     Guided("small_train_long", {"val_fraction": 0.8, "epochs": 30}, _flattens),
 )
 
-EXPERIMENT = Experiment("classification", ClassificationParams, run, summary, export_code, guided=GUIDED)
+# the settings that make a model; `epochs` only says how many more epochs the next training adds
+MODEL_SETTINGS = ("dataset", "hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size",
+                  "val_fraction", "loss", "seed")
+RUN_METRICS = ("train_loss", "val_loss", "train_acc", "val_acc", "running_loss", "running_acc")
+
+
+def training_record(p: ClassificationParams, training: TrainingRun, outcome: str):
+    """A model's training so far as a run record: one row per epoch (training and validation measured
+    alike, and the running averages), the final numbers, and the test score if it was taken."""
+    from nnkit.runs import RunRecord, settings_text
+
+    rows = [{"epoch": e["epoch"] + 1, **{k: e.get(k) for k in RUN_METRICS}} for e in training.history]
+    last = training.history[-1] if training.history else {}
+    final = {"epochs": training.epoch, "steps": len(training.steps), "train_accuracy": last.get("train_acc"),
+             "val_accuracy": last.get("val_acc"), "val_loss": last.get("val_loss")}
+    if training.test_score is not None:
+        final.update(test_accuracy=training.test_score["accuracy"], test_loss=training.test_score["loss"],
+                     test_epoch=training.test_score["epoch"])
+    return RunRecord("classification", settings_text(p, list(MODEL_SETTINGS)), rows, final, outcome, "epoch",
+                     ["resumed"] if training.loaded else [])
+
+
+EXPERIMENT = Experiment("classification", ClassificationParams, run, summary, export_code, guided=GUIDED,
+                        record=lambda p, result: training_record(p, result["run"], result["outcome"]))
