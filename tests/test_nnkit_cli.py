@@ -67,6 +67,13 @@ def test_list(results):
     assert "{circles, xor, moons, spiral}" in dataset_line and "default=circles" in dataset_line
 
 
+def test_list_shows_booleans_as_true_or_false(results):
+    lines = results["list"].stdout.splitlines()
+    zero_grad = next(line for line in lines if line.split()[:1] == ["zero_grad"])
+    assert zero_grad.split() == ["zero_grad", "bool", "default=true", "{true,", "false}"]
+    assert not any("bool" in line and "inf" in line for line in lines)
+
+
 def test_list_shows_every_experiment_and_every_parameter(results):
     from nnkit.experiments import registry
     from nnkit.experiments.base import specs
