@@ -113,6 +113,9 @@ else:
     left, right = st.columns(2)
     left.vega_lite_chart(spec=charts.points_and_curves(points, curves, "x", "y"), width="stretch")
     right.vega_lite_chart(spec=charts.sweep(rows, p.degree, notes, t("reg.degree"), "MSE"), width="stretch")
+    low, high = charts.sweep_range(val[labels["best"]])
+    if any(not low <= row["mse"] <= high for row in rows):
+        right.caption(t("reg.sweep.clamped"))
     st.markdown(t("reg.polynomial.explain", best=labels["best"], factor=f"{CLEARLY_WORSE:g}"))
     with st.expander(t("reg.features")):
         st.caption(t("reg.features.help", degree=p.degree))

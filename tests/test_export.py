@@ -100,7 +100,8 @@ def test_regression_linear_export_matches(settings, tmp_path):
 
 
 def test_regression_multiple_export_matches(tmp_path):
-    params, _ = parse(regression_exp.RegressionParams, {"task": "multiple", "true_weights": "2, -1, 0.5, 3"})
+    params, _ = parse(regression_exp.RegressionParams, {"task": "multiple", "true_weights": "2, -1, 0.5, 3",
+                                                                "spread": "10"})
     expected = regression_exp.summary(regression_exp.run(params))
     out = run_script(regression_exp.export_code(params), tmp_path)
     assert expected["raw"]["outcome"] == "diverged"

@@ -185,24 +185,35 @@ def grouped_bars(rows: list[dict], x: str, y: str, group: str, y_title: str) -> 
     ).properties(height=280).to_dict()
 
 
+def sweep_range(best: float) -> tuple[float, float]:
+    """The errors a degree sweep shows: two decades under the lowest validation error, four above.
+    An interpolating fit's training error (1e-17) and a wild one's validation error (1e10) would
+    otherwise stretch the axis over 27 decades and flatten the U of the validation curve."""
+    return best / 1e2, best * 1e4
+
+
 @cached
 def sweep(rows: list[dict], chosen: int, notes: list[dict], x_title: str, y_title: str) -> dict:
     """Error against model size {"degree", "mse", "set"}, the chosen size marked by a dashed rule.
 
-    notes: {"degree", "mse", "note", "side"}: "best" draws a ring around its point with the text
-    below; "underfit" writes its text to the right of the point, "overfit" to the left, so neither
-    runs off the chart at the ends of the sweep.
+    notes: {"degree", "mse", "note", "side"}: "best" (the lowest validation error, always present)
+    draws a ring around its point with the text below it, towards the middle; "underfit" writes its text to the right of
+    the point, "overfit" to the left, so neither runs off the chart at the ends of the sweep. Errors
+    outside `sweep_range` are drawn at the chart's edge (their tooltips keep the true values).
     """
+    low, high = sweep_range(next(n["mse"] for n in notes if n["side"] == "best"))
     curves_ = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
         x=alt.X("degree:Q", title=x_title, scale=alt.Scale(domain=[1, max(r["degree"] for r in rows)])),
-        y=alt.Y("mse:Q", title=y_title, scale=alt.Scale(type="log")),
+        y=alt.Y("mse:Q", title=y_title, scale=alt.Scale(type="log", domain=[low, high], clamp=True)),
         color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="category10")),
-        tooltip=["degree", "set", alt.Tooltip("mse:Q", format=".5f")])
+        tooltip=["degree", "set", alt.Tooltip("mse:Q", format=".4g")])
     rule = alt.Chart(pd.DataFrame([{"degree": chosen}])).mark_rule(color="gray", strokeDash=[4, 4]).encode(
         x="degree:Q")
     layers = [curves_, rule]
-    placed = {"best": {"dy": 16}, "underfit": {"align": "left", "dx": 6, "dy": -10},
-              "overfit": {"align": "right", "dx": -6, "dy": -10}}
+    degrees = [r["degree"] for r in rows]
+    best_on_left = next(n["degree"] for n in notes if n["side"] == "best") <= (min(degrees) + max(degrees)) / 2
+    placed = {"best": {"align": "left" if best_on_left else "right", "dx": 8 if best_on_left else -8, "dy": 26},
+              "underfit": {"align": "left", "dx": 6, "dy": -10}, "overfit": {"align": "right", "dx": -6, "dy": -10}}
     for side, where in placed.items():
         mine = [n for n in notes if n["side"] == side]
         if not mine:
@@ -211,7 +222,7 @@ def sweep(rows: list[dict], chosen: int, notes: list[dict], x_title: str, y_titl
         layers.append(base.mark_text(fontWeight="bold", **where).encode(text="note:N"))
         if side == "best":
             layers.append(base.mark_point(size=220, color="black", strokeWidth=1.5))
-    return alt.layer(*layers).properties(height=280).to_dict()
+    return alt.layer(*layers).properties(height=320).to_dict()
 
 
 @cached

@@ -194,6 +194,7 @@ STRINGS = {
     "reg.underfit": "underfitting",
     "reg.overfit": "overfitting",
     "reg.best": "lowest validation error",
+    "reg.sweep.clamped": "Errors beyond the chart's range sit on its edge; hover a point to read its value.",
     "reg.polynomial.explain": "Training error can only fall as the degree grows: a bigger model can always do at least as well on the points it sees. The validation error is what tells a good degree: here it is lowest at degree {best} (ringed). A degree whose validation error is at least {factor} times that lowest one is labelled underfitting when it lies below the best degree (too simple for the shape) and overfitting when it lies above it (it follows the noise); a side with no such degree gets no label.",
     "reg.features": "The features, built explicitly",
     "reg.features.help": "The first rows of the feature matrix for degree {degree}: each column is a power of x, and the model is a plain linear regression on these columns.",
