@@ -51,10 +51,10 @@ def zone_strip(zones: list[dict], names: list[str], x_range: tuple[float, float]
         x=alt.X("start:Q", title=None, scale=alt.Scale(domain=list(x_range), nice=False)),
         x2="end:Q",
         y=alt.Y("function:N", title=title, scale=alt.Scale(domain=names),
-                axis=alt.Axis(ticks=False, minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)),
+                axis=alt.Axis(ticks=False, labelOverlap=False, minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)),
         color=alt.Color("function:N", legend=None, scale=_palette(names)),
         tooltip=["function", alt.Tooltip("start:Q", format=".2f"), alt.Tooltip("end:Q", format=".2f")],
-    ).properties(height=18 * len(names) + 24).to_dict()
+    ).properties(height=22 * len(names) + 36).to_dict()  # fitted to the column, the height includes the x axis
 
 
 @cached

@@ -183,7 +183,7 @@ STRINGS = {
     "reg.weight": "weight",
     "reg.scales": "Standard deviation of each feature: {scales}.",
     "reg.stable_lr.multiple": "Largest stable learning rate: {raw} on the raw features, {standardized} on standardized ones.",
-    "reg.multiple.explain": "With raw features, the feature with the largest scale has the steepest gradient: a learning rate small enough for it is far too small for the others, and one large enough for the others makes it diverge. Standardizing puts every feature on the same scale, so one learning rate suits all of them and training converges in a few steps.",
+    "reg.multiple.explain": "When the scales differ a lot (widen the spread), the feature with the largest scale has by far the steepest gradient: a learning rate small enough for it is far too small for the others, and one large enough for the others makes it diverge. Standardizing puts every feature on the same scale, so one learning rate suits all of them and training converges in a few steps.",
     "reg.polynomial": "Polynomial regression",
     "reg.polynomial.intro": "A curve is still linear regression: build the features x, x², ..., x^k and fit one weight per feature. 70% of the points train the model (least squares, solved in closed form: no learning rate, no iterations), 30% are held out to validate it.",
     "reg.train": "training",
