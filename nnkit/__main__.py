@@ -26,7 +26,7 @@ def _fail(message: str) -> int:
 
 
 def _list(registry) -> int:
-    from nnkit.experiments.base import bounds, specs
+    from nnkit.experiments.base import bounds, specs, to_text
 
     for name, exp in registry.items():
         print(name)
@@ -35,9 +35,11 @@ def _list(registry) -> int:
                 allowed = "{" + ", ".join(spec.choices) + "}"
             elif spec.kind == "floats":
                 allowed = f"{spec.min_len}-{spec.max_len} numbers in {bounds(spec)}"
+            elif spec.kind == "bool":
+                allowed = "{true, false}"
             else:
                 allowed = bounds(spec)
-            shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+            shown = ",".join(map(str, default)) if isinstance(default, tuple) else to_text(spec, default)
             print(f"  {pname:<14} {spec.kind:<7} default={shown:<20} {allowed}")
         if exp.guided:
             print(f"  guided: {', '.join(g.id for g in exp.guided)}")

@@ -29,12 +29,16 @@ def make_line(w: float, b: float, noise: float, n_points: int, seed: int) -> tup
 
 
 def initial_weights(init: str, value: float, seed: int) -> tuple[float, float]:
-    """(w0, b0): zeros, a draw from N(0, 1) (seeded), or the constant the learner typed."""
+    """(w0, b0): zeros, both drawn from N(0, 1) (seeded), w drawn and b = 0 (the course's choice),
+    or the constant the learner typed."""
     if init == "zeros":
         return 0.0, 0.0
+    g = torch.Generator().manual_seed(seed + 1)
     if init == "randn":
-        w0, b0 = torch.randn(2, generator=torch.Generator().manual_seed(seed + 1), dtype=DTYPE).tolist()
+        w0, b0 = torch.randn(2, generator=g, dtype=DTYPE).tolist()
         return w0, b0
+    if init == "randn_w":  # the course: w = torch.randn(1), b = torch.zeros(1)
+        return torch.randn(1, generator=g, dtype=DTYPE).item(), 0.0
     return value, value
 
 
@@ -117,6 +121,17 @@ def least_squares(features: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def mse(features: torch.Tensor, y: torch.Tensor, coef: torch.Tensor) -> float:
     return float(((features @ coef[:-1, None] + coef[-1] - y) ** 2).mean())
+
+
+def stable_lr(features: torch.Tensor) -> float:
+    """The largest learning rate at which full-batch gradient descent on the MSE still converges.
+
+    The MSE of a linear model is a quadratic whose Hessian is 2 X^T X / n (X with a column of
+    ones for the bias); a step lr along an eigenvector of eigenvalue h multiplies the error there
+    by (1 - lr h), so every direction shrinks only while lr < 2 / h_max."""
+    design = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype)], dim=1)
+    hessian = 2 * design.T @ design / len(features)
+    return float(2 / torch.linalg.eigvalsh(hessian).max())
 
 
 def loss_surface(x, y, w_range: tuple[float, float], b_range: tuple[float, float], size: int = 50) -> dict:
@@ -203,6 +218,22 @@ def sweep(train, val, degrees: range) -> dict:
         out["train_mse"].append(mse(powers(train[0], degree), train[1], coef))
         out["val_mse"].append(mse(powers(val[0], degree), val[1], coef))
     return out
+
+
+CLEARLY_WORSE = 2.0  # a validation error this many times the lowest one is "clearly worse"
+
+
+def fit_labels(sweep_: dict, factor: float = CLEARLY_WORSE) -> dict:
+    """What the numbers of a degree sweep say: the degree with the lowest validation error, the
+    degrees below it that underfit and those above it that overfit (validation error at least
+    `factor` times the lowest). Either list may be empty: the ends of the sweep get a label only
+    where their numbers earn it."""
+    val = sweep_["val_mse"]
+    best = int(np.argmin(val))
+    worse = [i for i, v in enumerate(val) if v >= factor * val[best]]
+    return {"best": sweep_["degree"][best],
+            "underfit": [sweep_["degree"][i] for i in worse if i < best],
+            "overfit": [sweep_["degree"][i] for i in worse if i > best]}
 
 
 # --- a learner's own columns --------------------------------------------------------------------

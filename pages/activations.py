@@ -36,7 +36,10 @@ else:
     col_f.subheader(t("act.f"))
     col_f.vega_lite_chart(spec=charts.curves(f_rows, "f(x)"), width="stretch")
     col_df.subheader(t("act.df"))
-    col_df.vega_lite_chart(spec=charts.curves(df_rows, "f'(x)", zones), width="stretch")
+    col_df.vega_lite_chart(spec=charts.curves(df_rows, "f'(x)"), width="stretch")
+    strip = charts.zone_strip(zones, [choice_label(c.name) for c in drawn], (p.x_min, p.x_max),
+                              f"|f'| < {SATURATION_THRESHOLD}")
+    col_df.vega_lite_chart(spec=strip, width="stretch")
     col_df.caption(t("act.saturation", threshold=SATURATION_THRESHOLD))
     for start in range(0, len(p.functions), 4):
         for col, name in zip(st.columns(4), p.functions[start:start + 4]):
@@ -75,7 +78,7 @@ if trained is not None:
             col.subheader(title)
             col.error(t("act.diverged"))
             continue
-        col.vega_lite_chart(spec=charts.regions(net.region, trained["points"], title), width="content")
+        col.vega_lite_chart(spec=charts.regions(net.region, trained["points"], title, size=420), width="stretch")
         a, b = col.columns(2)
         a.metric(t("act.accuracy"), f"{net.accuracy:.1%}")
         b.metric(t("act.loss"), f"{net.loss:.4f}")
@@ -88,8 +91,8 @@ if trained is not None:
     if hidden is not None:
         st.subheader(t("act.hidden"))
         left, right = st.columns([1, 1])
-        left.vega_lite_chart(spec=charts.split_view(hidden, t("act.hidden.u"), t("act.hidden.v"), t("act.hidden.chart")),
-                          width="content")
+        left.vega_lite_chart(spec=charts.split_view(hidden, t("act.hidden.u"), t("act.hidden.v"), t("act.hidden.chart"),
+                                                    size=420), width="stretch")
         right.markdown(t("act.hidden.explain"))
     st.markdown(t("act.why.takeaway"))
 runs.panel("activations", P, {m: t(f"act.runs.{m}") for m in ("loss", "acc", "loss_without", "acc_without")},

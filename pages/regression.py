@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from nnkit.experiments.regression import EXPERIMENT, RegressionParams as P, record, run
+from nnkit.experiments.regression import EXPERIMENT, SETTINGS, RegressionParams as P, record, run
+from nnkit.regression import CLEARLY_WORSE
 from ui import charts, guided, runs
 from ui.i18n import t
 from ui.shared import shared
@@ -17,10 +18,11 @@ share_link()
 guided.section(EXPERIMENT, p)
 
 widget(P, "task")
-widgets(P, ["n_points", "noise", "lr", "iterations"])
+# the polynomial task is fitted in closed form: no learning rate, no iterations to show
+widgets(P, [n for n in ("n_points", "noise", "lr", "iterations") if n in SETTINGS[p.task]])
 # each task's heading and settings first: they stay on screen while the result is computed
 st.header(t(f"reg.{p.task}"))
-st.markdown(t(f"reg.{p.task}.intro"))
+st.markdown(t(f"reg.{p.task}.intro", zeroing=t("reg.zeroing.on") if p.zero_grad else t("reg.zeroing.off")))
 if p.task == "linear":
     widgets(P, ["true_w", "true_b", "init", "init_value"])
     widget(P, "zero_grad")
@@ -75,6 +77,7 @@ elif p.task == "linear":
     if losses:
         st.vega_lite_chart(spec=charts.lines(charts.clip_diverged(losses), "step", "loss", "run", t("reg.step"), t("reg.loss"), log_y=True),
                            width="stretch")
+    st.caption(t("reg.stable_lr", stable=f"{result['stable_lr']:.3g}"))
     st.markdown(t("reg.linear.explain"))
 
 elif p.task == "multiple":
@@ -91,7 +94,8 @@ elif p.task == "multiple":
     if shown.outcome != "diverged":
         bars += [{"feature": f"x{j + 1}", "weight": float(v), "source": t("reg.learned")} for j, v in enumerate(shown.weights)]
     st.vega_lite_chart(spec=charts.grouped_bars(bars, "feature", "weight", "source", t("reg.weight")), width="stretch")
-    st.caption(t("reg.scales", scales=", ".join(f"{s:.3g}" for s in result["scales"])))
+    st.caption(t("reg.scales", scales=", ".join(f"{s:.3g}" for s in result["scales"])) + " " +
+               t("reg.stable_lr.multiple", **{k: f"{v:.3g}" for k, v in result["stable_lr"].items()}))
     st.markdown(t("reg.multiple.explain"))
 
 else:
@@ -104,13 +108,19 @@ else:
     sw = result["sweep"]
     rows = [{"degree": d, "mse": m, "set": t(f"reg.{kind}")} for kind in ("train", "val")
             for d, m in zip(sw["degree"], sw[f"{kind}_mse"])]
-    notes = [{"degree": 1, "mse": sw["val_mse"][0], "note": t("reg.underfit")},
-             {"degree": sw["degree"][-1], "mse": sw["val_mse"][-1], "note": t("reg.overfit")}]
+    labels, val = result["labels"], dict(zip(sw["degree"], sw["val_mse"]))
+    # each label where the numbers earn it: the lowest degree that underfits, the highest that overfits
+    words = {"underfit": t("reg.underfit"), "overfit": t("reg.overfit")}
+    notes = [{"degree": d[i], "mse": val[d[i]], "note": words[kind], "side": kind}
+             for kind, d, i in (("underfit", labels["underfit"], 0), ("overfit", labels["overfit"], -1)) if d]
+    notes.append({"degree": labels["best"], "mse": val[labels["best"]], "note": t("reg.best"), "side": "best"})
     left, right = st.columns(2)
     left.vega_lite_chart(spec=charts.points_and_curves(points, curves, "x", "y"), width="stretch")
     right.vega_lite_chart(spec=charts.sweep(rows, p.degree, notes, t("reg.degree"), "MSE"), width="stretch")
-    best = sw["degree"][int(np.argmin(sw["val_mse"]))]
-    st.markdown(t("reg.polynomial.explain", best=best))
+    low, high = charts.sweep_range(val[labels["best"]])
+    if any(not low <= row["mse"] <= high for row in rows):
+        right.caption(t("reg.sweep.clamped"))
+    st.markdown(t("reg.polynomial.explain", best=labels["best"], factor=f"{CLEARLY_WORSE:g}"))
     with st.expander(t("reg.features")):
         st.caption(t("reg.features.help", degree=p.degree))
         st.dataframe({f"x^{k}" if k > 1 else "x": np.round(tx[:6] ** k, 4) for k in range(1, p.degree + 1)})
@@ -121,4 +131,4 @@ runs.panel("regression", P, {m: t(f"reg.runs.{m}") for m in RUN_METRICS},
            {m: t(f"reg.runs.{m}") for m in ("loss", "distance", "loss_raw", "loss_standardized")},
            log_metrics=("loss", "loss_nn_linear", "loss_raw", "loss_standardized"))
 code_section(EXPERIMENT, p)
-own_data_section(p.lr, p.iterations)
+own_data_section()

@@ -132,8 +132,9 @@ def test_language_switch_keeps_the_experiment():
 def test_activations_page_draws_every_part():
     at = open_page("activations")
     specs_ = charts(at)
-    # f, f', softmax bars, two decision-region maps, the loss curves, the hidden view, the runs overlay
-    assert len(specs_) == 8, len(specs_)
+    # f, f' and its saturation strip, softmax bars, two decision-region maps, the loss curves, the hidden view,
+    # the runs overlay
+    assert len(specs_) == 9, len(specs_)
     # one formula per chosen function, each exactly its own
     assert [f.value.strip("$\n") for f in at.latex] == [ACTIVATIONS[n].latex for n in ActivationsParams().functions]
     metrics = {m.label: m.value for m in at.metric}
@@ -143,6 +144,42 @@ def test_activations_page_draws_every_part():
     assert with_act >= 97.0 and without < 70.0, accuracies
     assert any("torch.manual_seed(SEED)" in c.value for c in at.code)
     assert at.get("download_button")
+
+
+def _dataset(chart) -> dict:
+    import pyarrow as pa
+
+    (dataset,) = chart.proto.datasets
+    return pa.ipc.open_stream(dataset.data.data).read_all().to_pydict()
+
+
+def test_saturation_strip_gives_each_function_its_row_in_its_colour():
+    """Zones no longer overlap in mixed colours: one row per function, coloured as its curve."""
+    at = open_page("activations", query={"functions": ["sigmoid", "relu", "leaky_relu"], "leaky_slope": "0.2"})
+    assert not at.exception
+    elements = at.get("vega_lite_chart")
+    specs_ = [json.loads(c.proto.spec) for c in elements]
+    strip_at = next(i for i, s in enumerate(specs_) if s.get("mark", {}).get("type") == "bar" and "x2" in s["encoding"])
+    strip, derivative = specs_[strip_at], specs_[strip_at - 1]  # drawn right under the f' chart
+    names = ["Sigmoid", "ReLU", "LeakyReLU"]
+    assert strip["encoding"]["y"]["scale"]["domain"] == names  # LeakyReLU keeps its (empty) row
+    colours = derivative["layer"][0]["encoding"]["color"]["scale"]
+    assert strip["encoding"]["color"]["scale"] == colours and colours["domain"] == names
+    rows = _dataset(elements[strip_at])
+    assert set(rows["function"]) == {"Sigmoid", "ReLU"}  # LeakyReLU's slope 0.2 never saturates
+    relu = [(a, b) for f, a, b in zip(rows["function"], rows["start"], rows["end"]) if f == "ReLU"]
+    assert relu == [(-6.0, pytest.approx(-0.06))]  # x < 0, to the last grid point before 0
+
+
+def test_softmax_labels_are_horizontal_and_regions_keep_their_aspect():
+    specs_ = charts(open_page("activations"))
+    bars = next(s for s in specs_ if s.get("mark") == {"type": "bar"})
+    assert bars["encoding"]["x"]["axis"]["labelAngle"] == 0
+    regions = [s for s in specs_ if s.get("title") in ("With ReLU", "Without activation")]
+    assert len(regions) == 2
+    for spec in regions:  # the domains follow the drawn width and height: one unit of x1 = one unit of x2
+        x, y = (spec["layer"][0]["encoding"][axis]["scale"] for axis in ("x", "y"))
+        assert "width / height" in x["domainMax"]["expr"] and "height / width" in y["domainMax"]["expr"]
 
 
 def test_softmax_follows_logits_and_temperature():

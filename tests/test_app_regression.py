@@ -69,8 +69,14 @@ def test_too_high_a_learning_rate_says_diverged_without_a_crash(lang):
     assert ("diverged" if lang == "en" else "发散") in errors[0]
 
 
-def test_multiple_raw_diverges_where_standardized_converges():
+def test_multiple_opens_on_settings_that_train():
     at = open_page("regression", "en", {"task": "multiple"})
+    assert not at.exception and not at.error
+    assert any("Largest stable learning rate" in c.value for c in at.caption)
+
+
+def test_multiple_raw_diverges_where_standardized_converges():
+    at = open_page("regression", "en", {"task": "multiple", "spread": "10"})
     assert [e.value for e in at.error] == [en.STRINGS["reg.diverged"].format(who="raw features", lr=0.1)]
     at.number_input(key="regression.lr").set_value(0.0001).run()
     assert not at.error
@@ -89,7 +95,7 @@ def test_csv_upload_good_file_fits():
     assert weights["size_m2"] == pytest.approx(1.9, abs=0.1) and weights["rooms"] == pytest.approx(12, abs=3)
     # gradient descent on standardized columns, mapped back to the original units, bias included
     # (the features here have large means, so a wrong mapping of the bias shows)
-    at.slider(key="regression.iterations").set_value(2000).run()
+    at.slider(key="csv_iterations").set_value(2000).run()
     fitted = at.dataframe[-1].value
     assert list(fitted["gradient descent (standardized)"]) == pytest.approx(
         list(fitted["least squares (closed form)"]), rel=1e-4, abs=1e-4)
@@ -188,7 +194,7 @@ def test_a_csv_is_parsed_and_fitted_once_for_every_rerun_and_every_visitor():
     for _ in range(2):  # two visitors with the same file
         at = open_page("regression")
         at.file_uploader(key="csv_file").set_value(("mine.csv", content, "text/csv")).run()
-        at.slider(key="regression.iterations").set_value(300).run()
+        at.slider(key="csv_iterations").set_value(300).run()
         at.run()  # an unrelated rerun
         assert not at.exception
     # one parse, one fit with the default iterations, one with 300: for both visitors and every rerun
@@ -196,3 +202,56 @@ def test_a_csv_is_parsed_and_fitted_once_for_every_rerun_and_every_visitor():
     assert jobs.results().computed["csv_fit"] - before["csv_fit"] == 2
     entry = jobs.results().entries[("csv_read", __import__("hashlib").sha256(content).hexdigest())]
     assert entry.expires is not None  # a visitor's own data expires
+
+
+def _sweep_notes(at) -> dict[str, int]:
+    """The sweep chart's labels: {text: degree}, from the data sent to the browser."""
+    import json
+
+    import pyarrow as pa
+
+    found = {}
+    for chart in at.get("vega_lite_chart"):
+        if "mse" not in chart.proto.spec:
+            continue
+        for dataset in chart.proto.datasets:
+            table = pa.ipc.open_stream(dataset.data.data).read_all().to_pydict()
+            if "note" in table:
+                found |= dict(zip(table["note"], table["degree"]))
+        assert json.loads(chart.proto.spec)
+    return found
+
+
+def test_polynomial_task_shows_no_learning_rate_and_labels_what_the_numbers_say():
+    at = open_page("regression", "en", {"task": "polynomial"})
+    assert not at.exception
+    keys = {w.key for w in (*at.slider, *at.number_input)}
+    assert "regression.lr" not in keys and "regression.iterations" not in keys  # closed form: nothing to set
+    assert "regression.degree" in keys
+    # defaults: U-shaped, lowest at degree 3, both ends clearly worse
+    assert _sweep_notes(at) == {"underfitting": 1, "overfitting": 15, "lowest validation error": 3}
+    assert "lowest at degree 3" in at.markdown[-1].value or any("lowest at degree 3" in m.value for m in at.markdown)
+    # 100 points of the noisy cubic: degree 15 beats degree 1, and neither end is clearly worse
+    at = open_page("regression", "en", {"task": "polynomial", "n_points": "100", "noise": "0.3", "truth": "cubic"})
+    assert _sweep_notes(at) == {"lowest validation error": 6}
+
+
+def test_csv_section_has_its_own_learning_rate_in_every_task():
+    at = open_page("regression", "en", {"task": "polynomial"})
+    at.file_uploader(key="csv_file").set_value(("houses.csv", EXAMPLE.encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="csv_lr").value == RegressionParams().lr
+    at.number_input(key="csv_lr").set_value(10.0).run()
+    assert [e.value for e in at.error] == [en.STRINGS["reg.diverged"].format(who="gradient descent (standardized)",
+                                                                               lr=10.0)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_linear_intro_says_whether_gradients_are_zeroed(lang):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = open_page("regression", lang)
+    intro = next(m.value for m in at.markdown if "nn.Linear" in m.value and "no_grad" in m.value)
+    assert strings["reg.zeroing.on"] in intro and strings["reg.zeroing.off"] not in intro
+    at = open_page("regression", lang, {"zero_grad": "false"})
+    intro = next(m.value for m in at.markdown if "nn.Linear" in m.value and "no_grad" in m.value)
+    assert strings["reg.zeroing.off"] in intro and strings["reg.zeroing.on"] not in intro

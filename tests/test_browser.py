@@ -133,8 +133,8 @@ def test_home_then_activations_in_both_languages(server, page):
     page.get_by_role("heading", name="Activation functions").wait_for()
     no_exception(page)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    charts.nth(6).wait_for(timeout=60_000)
-    assert charts.count() == 7
+    charts.nth(7).wait_for(timeout=60_000)
+    assert charts.count() == 8  # f, f' and its saturation strip, softmax, two regions, the losses, the hidden view
     for i in range(charts.count()):  # each chart drew something (Vega renders to canvas or svg)
         assert charts.nth(i).locator("canvas, svg").count() > 0
     shot(page, "activations-en")
@@ -144,7 +144,7 @@ def test_home_then_activations_in_both_languages(server, page):
     page.get_by_role("heading", name="激活函数").wait_for()
     no_exception(page)
     assert "lang=zh" in page.url
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 7
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 8
     shot(page, "activations-zh")
 
 

@@ -100,7 +100,8 @@ def test_regression_linear_export_matches(settings, tmp_path):
 
 
 def test_regression_multiple_export_matches(tmp_path):
-    params, _ = parse(regression_exp.RegressionParams, {"task": "multiple", "true_weights": "2, -1, 0.5, 3"})
+    params, _ = parse(regression_exp.RegressionParams, {"task": "multiple", "true_weights": "2, -1, 0.5, 3",
+                                                                "spread": "10"})
     expected = regression_exp.summary(regression_exp.run(params))
     out = run_script(regression_exp.export_code(params), tmp_path)
     assert expected["raw"]["outcome"] == "diverged"
@@ -199,3 +200,46 @@ def test_classification_comments_exist_in_both_languages():
     assert set(COMMENTS) == {"en", "zh"}
     assert COMMENTS["en"].keys() == COMMENTS["zh"].keys()
     assert all(text.strip() for table in COMMENTS.values() for text in table.values())
+
+
+# --- the page's language ------------------------------------------------------------------------
+
+from nnkit.experiments import activations as activations_exp, regression_export  # noqa: E402
+from nnkit.experiments.base import EXPORT_LANGUAGES  # noqa: E402
+
+
+@pytest.mark.parametrize("table", [activations_exp.COMMENTS, regression_export.COMMENTS], ids=["activations", "regression"])
+def test_comment_tables_have_the_same_keys_in_every_language(table):
+    assert set(table) == set(EXPORT_LANGUAGES)
+    assert {lang: sorted(t) for lang, t in table.items()} == {lang: sorted(table["en"]) for lang in table}
+    assert all(text.strip() for t in table.values() for text in t.values())
+
+
+@pytest.mark.parametrize("experiment, settings", [
+    (activations_exp, {"epochs": "30", "functions": ["leaky_relu", "elu"]}),
+    (regression_exp, {"task": "linear", "init": "randn_w", "zero_grad": "false"}),
+    (regression_exp, {"task": "multiple", "spread": "10"}),
+    (regression_exp, {"task": "polynomial"}),
+], ids=["activations", "linear", "multiple", "polynomial"])
+def test_chinese_script_has_chinese_comments_and_prints_the_same_numbers(experiment, settings, tmp_path):
+    params, _ = parse(experiment.EXPERIMENT.params_cls, settings)
+    english, chinese = (experiment.EXPERIMENT.export_code(params, lang) for lang in ("en", "zh"))
+    assert english != chinese and re.search(r"#.*[\u4e00-\u9fff]", chinese)
+    assert not re.search(r"[\u4e00-\u9fff]", english)
+    (tmp_path / "en").mkdir(), (tmp_path / "zh").mkdir()
+    assert run_script(chinese, tmp_path / "zh") == run_script(english, tmp_path / "en")
+
+
+@pytest.mark.parametrize("task, listed, left_out", [
+    ("linear", {"lr", "iterations", "true_w", "zero_grad", "init"}, {"degree", "truth", "spread", "true_weights",
+                                                                      "init_value"}),
+    ("multiple", {"lr", "iterations", "true_weights", "spread"}, {"degree", "truth", "init", "true_w", "zero_grad"}),
+    ("polynomial", {"degree", "truth", "n_points", "noise"}, {"lr", "iterations", "init", "spread", "true_b"}),
+])
+def test_regression_script_lists_only_the_settings_of_its_task(task, listed, left_out):
+    params, _ = parse(regression_exp.RegressionParams, {"task": task})
+    header = regression_exp.export_code(params).split('"""')[1]
+    names = set(re.findall(r"^    (\w+) = ", header, re.M))
+    assert listed <= names and not names & left_out
+    constant, _ = parse(regression_exp.RegressionParams, {"task": "linear", "init": "constant", "init_value": "3"})
+    assert "init_value = 3.0" in regression_exp.export_code(constant)

@@ -32,3 +32,10 @@ def test_guided_experiment_has_its_texts(case):
     for part in ("title", "look"):
         key = f"guided.{exp.name}.{g.id}.{part}"
         assert en.STRINGS.get(key, "").strip() and zh.STRINGS.get(key, "").strip(), key
+
+
+@pytest.mark.parametrize("name", sorted(registry()))
+def test_each_page_offers_three_to_six_guided_experiments(name):
+    guided = registry()[name].guided
+    assert 3 <= len(guided) <= 6, f"{name} has {len(guided)} guided experiments"
+    assert len({g.id for g in guided}) == len(guided)

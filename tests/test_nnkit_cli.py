@@ -67,18 +67,38 @@ def test_list(results):
     assert "{circles, xor, moons, spiral}" in dataset_line and "default=circles" in dataset_line
 
 
+def test_list_shows_booleans_as_true_or_false(results):
+    lines = results["list"].stdout.splitlines()
+    zero_grad = next(line for line in lines if line.split()[:1] == ["zero_grad"])
+    assert zero_grad.split() == ["zero_grad", "bool", "default=true", "{true,", "false}"]
+    assert not any("bool" in line and "inf" in line for line in lines)
+
+
 def test_list_shows_every_experiment_and_every_parameter(results):
     from nnkit.experiments import registry
     from nnkit.experiments.base import specs
 
-    listed, current = {}, None
+    listed, guided, current = {}, {}, None
     for line in results["list"].stdout.splitlines():
-        if line.startswith("  "):
+        if line.startswith("  guided: "):
+            guided[current] = line.split(": ", 1)[1].split(", ")
+        elif line.startswith("  "):
             listed[current].append(line.split()[0])
         else:
             current = line.strip()
             listed[current] = []
     assert listed == {name: list(specs(e.params_cls)) for name, e in registry().items()}
+    assert guided == {name: [g.id for g in e.guided] for name, e in registry().items()}
+
+
+def test_run_starts_from_a_guided_experiment(capsys):
+    from nnkit.__main__ import main
+
+    assert main(["run", "regression", "--guided", "no_zero_grad", "--set", "iterations=20", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["task"] == "linear" and out["by_hand"]["outcome"] == "completed"
+    assert main(["run", "regression", "--guided", "nope"]) == 2
+    assert "unknown guided experiment 'nope' of regression; known: small_lr, zigzag" in capsys.readouterr().err
 
 
 def test_run_json(results):

@@ -33,7 +33,7 @@ def direct_mse(x, y, w, b) -> float:
 # --- one variable: by hand and nn.Linear ----------------------------------------------------------
 
 @pytest.mark.parametrize("zero_grad", [True, False])
-@pytest.mark.parametrize("init", ["zeros", "randn", "constant"])
+@pytest.mark.parametrize("init", ["zeros", "randn", "randn_w", "constant"])
 def test_by_hand_and_nn_linear_take_the_same_steps(init, zero_grad):
     x, y = default_line()
     w0, b0 = R.initial_weights(init, 1.5, seed=0)
@@ -41,6 +41,9 @@ def test_by_hand_and_nn_linear_take_the_same_steps(init, zero_grad):
         assert (w0, b0) == (1.5, 1.5)
     elif init == "zeros":
         assert (w0, b0) == (0.0, 0.0)
+    elif init == "randn_w":  # the course's start: w = torch.randn(1), b = torch.zeros(1)
+        g = torch.Generator().manual_seed(1)
+        assert (w0, b0) == (torch.randn(1, generator=g, dtype=torch.float64).item(), 0.0) and w0 != 0.0
     else:
         assert (w0, b0) != (0.0, 0.0) and (w0, b0) == R.initial_weights("randn", 0.0, seed=0)  # seeded
     hand = R.train_by_hand(x, y, w0, b0, lr=0.1, iterations=200, zero_grad=zero_grad)
@@ -55,8 +58,8 @@ def test_by_hand_and_nn_linear_take_the_same_steps(init, zero_grad):
     np.testing.assert_allclose(hand.loss, lin.loss, rtol=1e-9, atol=1e-9)
     # the first loss is the MSE at the starting point
     assert hand.loss[0] == pytest.approx(direct_mse(x, y, w0, b0), rel=1e-12)
-    # and the parameters really moved
-    assert abs(hand.w[-1] - w0) > 0.1
+    # and the parameters really moved (without zero_grad they may swing back near the start)
+    assert max(abs(w - w0) for w in hand.w) > 0.1
 
 
 def test_gradient_descent_reaches_least_squares():
@@ -74,6 +77,21 @@ def test_gradient_descent_reaches_least_squares():
     at_best = direct_mse(x, y, best_w, best_b)
     for dw, db in ((1e-3, 0), (-1e-3, 0), (0, 1e-3), (0, -1e-3)):
         assert direct_mse(x, y, best_w + dw, best_b + db) > at_best
+
+
+@pytest.mark.parametrize("n_features", [1, 3])
+def test_stable_lr_is_where_gradient_descent_stops_converging(n_features):
+    """Just under stable_lr, nn.Linear + SGD settles; just over it, the loss grows without bound."""
+    if n_features == 1:
+        x, y = default_line()
+    else:
+        x, y = R.make_features([1.5, -2.0, 0.5], -1.0, noise=0.2, n_points=50, spread=3.0, seed=0)
+    limit = R.stable_lr(x)
+    under = R.train_multi(x, y, 0.97 * limit, 3000, standardize=False)
+    over = R.train_multi(x, y, 1.03 * limit, 3000, standardize=False)
+    best = R.least_squares(x, y)
+    np.testing.assert_allclose(under.weights, best[:-1].numpy(), atol=1e-6)
+    assert over.outcome == "diverged" or over.loss[-1] > 1e6 * over.loss[0]
 
 
 def test_closed_form_finds_the_true_line_with_low_noise():
@@ -333,22 +351,53 @@ def test_make_curve_split_is_70_30_and_disjoint():
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_sweep_overfits_the_default_noisy_cubic(seed):
-    """Defaults (cubic, noise 0.3, 100 points): training MSE never rises with the degree, and degree 15
-    does worse on validation than degree 3, for each of seeds 0..4."""
+def test_sweep_training_error_falls_and_high_degrees_overfit(seed):
+    """Defaults (sine, noise 0.2, 20 points): training MSE never rises with the degree, and degree 15
+    does far worse on validation than degree 3, for each of seeds 0..4."""
     res = run(RegressionParams(task="polynomial", seed=seed))
     sweep = res["sweep"]
     assert sweep["degree"] == list(range(1, 16))
     train = sweep["train_mse"]
     assert all(b <= a + 1e-12 for a, b in zip(train, train[1:])), train
     val = dict(zip(sweep["degree"], sweep["val_mse"]))
-    assert val[15] > val[3]
-    # degree 3 is the right shape: close to the noise variance 0.3^2 on both sets
-    assert 0.03 < train[2] < 0.2 and 0.02 < val[3] < 0.2
+    assert val[15] > 100 * val[3]
+    # degree 3 has the right shape: its errors are of the order of the noise variance 0.2^2
+    assert 0.01 < train[2] < 0.05 and 0.02 < val[3] < 0.2
+
+
+def test_default_validation_curve_is_u_shaped():
+    """At the defaults the lowest validation error lies strictly inside the sweep, and both ends are
+    clearly worse (measured: 0.030 at degree 3, 0.47 at degree 1, 7.8e9 at degree 15)."""
+    s = summary(run(RegressionParams(task="polynomial")))
+    val = s["sweep"]["val_mse"]
+    best = s["best_degree"]
+    assert 1 < best < 15 and val[best - 1] == min(val)
+    assert val[0] > 5 * min(val) and val[-1] > 1000 * min(val)
+    assert s["labels"] == {"best": best, "underfit": [d for d in range(1, best) if val[d - 1] >= 2 * min(val)],
+                           "overfit": [d for d in range(best + 1, 16) if val[d - 1] >= 2 * min(val)]}
+    assert 1 in s["labels"]["underfit"] and 15 in s["labels"]["overfit"]
+
+
+@pytest.mark.parametrize("val, best, underfit, overfit", [
+    ([0.174, 0.19, 0.125, 0.125, 0.123, 0.121, 0.135, 0.154], 6, [], []),  # old defaults: nothing clear
+    ([0.9, 0.5, 0.3, 0.2, 0.1], 5, [1, 2, 3, 4], []),  # still improving at the end: no overfitting
+    ([0.1, 0.3, 0.9], 1, [], [2, 3]),  # a line is best: no underfitting
+    ([0.5, 0.1, 0.15, 0.4], 2, [1], [4]),
+])
+def test_fit_labels_follow_the_numbers(val, best, underfit, overfit):
+    sweep = {"degree": list(range(1, len(val) + 1)), "train_mse": [0.0] * len(val), "val_mse": val}
+    assert R.fit_labels(sweep) == {"best": best, "underfit": underfit, "overfit": overfit}
+
+
+def test_fit_labels_leave_the_ends_unlabelled_on_the_old_defaults():
+    """100 points of the noisy cubic: degree 15 beat degree 1 on validation; neither end earns a label."""
+    train, val = R.make_curve("cubic", 0.3, 100, seed=0)
+    labels = R.fit_labels(R.sweep(train, val, range(1, 16)))
+    assert labels == {"best": 6, "underfit": [], "overfit": []}
 
 
 def test_run_polynomial_fitted_curve_follows_the_truth():
-    res = run(RegressionParams(task="polynomial", noise=0.0, degree=3))
+    res = run(RegressionParams(task="polynomial", truth="cubic", noise=0.0, degree=3))
     np.testing.assert_allclose(res["coef"], [-1.0, 0.0, 2.0, 0.0], atol=1e-9)  # x, x^2, x^3, bias
     np.testing.assert_allclose(res["fitted"], res["truth"], atol=1e-9)
 

@@ -14,53 +14,83 @@ import streamlit as st
 
 cached = st.cache_data(show_spinner=False, max_entries=512)
 
-@cached
-def curves(rows: list[dict], y_title: str, zones: list[dict] | None = None, height: int = 300) -> dict:
-    """Overlaid curves with a hover readout; `zones` shades x intervals (saturation) per curve.
+AXIS_EXTENT = 70  # pixels for the y axis of `curves` and `zone_strip`, so that their plots line up on x
 
-    rows: {"x", "y", "function"}; zones: {"start", "end", "function"}.
-    """
+
+def _palette(names: list[str]) -> alt.Scale:
+    return alt.Scale(domain=names, scheme="category10")
+
+
+@cached
+def curves(rows: list[dict], y_title: str, height: int = 300) -> dict:
+    """Overlaid curves with a hover readout. rows: {"x", "y", "function"}."""
     data = pd.DataFrame(rows)
+    names = list(dict.fromkeys(data["function"]))
+    x_range = [float(data["x"].min()), float(data["x"].max())]
     hover = alt.selection_point(fields=["x"], nearest=True, on="pointerover", empty=False)
-    base = alt.Chart(data).encode(x=alt.X("x:Q", title="x"))
-    color = alt.Color("function:N", title=None, scale=alt.Scale(scheme="category10"))
-    lines = base.mark_line().encode(y=alt.Y("y:Q", title=y_title), color=color)
+    base = alt.Chart(data).encode(x=alt.X("x:Q", title="x", scale=alt.Scale(domain=x_range, nice=False)))
+    color = alt.Color("function:N", title=None, scale=_palette(names), legend=alt.Legend(orient="top"))
+    lines = base.mark_line().encode(
+        y=alt.Y("y:Q", title=y_title, axis=alt.Axis(minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)), color=color)
     rule = base.mark_rule(color="gray").encode(
         opacity=alt.condition(hover, alt.value(0.6), alt.value(0)),
-        tooltip=[alt.Tooltip("x:Q", format=".2f")] + [alt.Tooltip(f"{name}:Q", format=".4f")
-                                                      for name in dict.fromkeys(data["function"])],
+        tooltip=[alt.Tooltip("x:Q", format=".2f")] + [alt.Tooltip(f"{name}:Q", format=".4f") for name in names],
     ).transform_pivot("function", value="y", groupby=["x"]).add_params(hover)
     points = lines.mark_point(filled=True).encode(opacity=alt.condition(hover, alt.value(1), alt.value(0)))
-    layers = [lines, points, rule]
-    if zones:
-        shade = alt.Chart(pd.DataFrame(zones)).mark_rect(opacity=0.12).encode(
-            x="start:Q", x2="end:Q", color=alt.Color("function:N", legend=None, scale=alt.Scale(scheme="category10")))
-        layers.insert(0, shade)
-    return alt.layer(*layers).properties(height=height).to_dict()
+    return alt.layer(lines, points, rule).properties(height=height).to_dict()
+
+
+@cached
+def zone_strip(zones: list[dict], names: list[str], x_range: tuple[float, float], title: str) -> dict:
+    """x intervals (saturation zones) as bars, one row per function in its colour in `curves`; drawn
+    under a `curves` chart of the same x range, so that overlapping zones stay apart.
+
+    zones: {"start", "end", "function"}; a function without a zone keeps its (empty) row. `title`, on
+    the y axis, takes the place of the curves' axis title, which keeps the two plots aligned."""
+    return alt.Chart(pd.DataFrame(zones, columns=["start", "end", "function"])).mark_bar(opacity=0.75).encode(
+        x=alt.X("start:Q", title=None, scale=alt.Scale(domain=list(x_range), nice=False)),
+        x2="end:Q",
+        y=alt.Y("function:N", title=title, scale=alt.Scale(domain=names),
+                axis=alt.Axis(ticks=False, labelOverlap=False, minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)),
+        color=alt.Color("function:N", legend=None, scale=_palette(names)),
+        tooltip=["function", alt.Tooltip("start:Q", format=".2f"), alt.Tooltip("end:Q", format=".2f")],
+    ).properties(height=22 * len(names) + 36).to_dict()  # fitted to the column, the height includes the x axis
 
 
 @cached
 def bars(labels: list[str], values: list[float], title: str) -> dict:
     data = pd.DataFrame({"label": labels, "value": values})
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("label:N", sort=None, title=None),
+        x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=title, scale=alt.Scale(domain=[0, 1])),
         tooltip=["label", alt.Tooltip("value:Q", format=".4f")],
     ).properties(height=260).to_dict()
 
 
+def _same_units(x_lo: float, x_hi: float, y_lo: float, y_hi: float) -> tuple[alt.Scale, alt.Scale]:
+    """Scales that show one unit of x and one unit of y at the same length on screen, whatever the
+    chart's size: the box [x_lo, x_hi] x [y_lo, y_hi] is centred and the longer side of the chart
+    shows more around it. So a chart may stretch to fill its column and a circle stays round."""
+    cx, hx, cy, hy = (x_lo + x_hi) / 2, (x_hi - x_lo) / 2, (y_lo + y_hi) / 2, (y_hi - y_lo) / 2
+    half_x, half_y = f"max({hx!r}, {hy!r} * width / height)", f"max({hy!r}, {hx!r} * height / width)"
+    return (alt.Scale(domainMin={"expr": f"{cx!r} - {half_x}"}, domainMax={"expr": f"{cx!r} + {half_x}"}, nice=False),
+            alt.Scale(domainMin={"expr": f"{cy!r} - {half_y}"}, domainMax={"expr": f"{cy!r} + {half_y}"}, nice=False))
+
+
 @cached
 def regions(region: dict, points: dict, title: str, size: int = 320) -> dict:
-    """Decision regions as a heatmap of P(class 1) under the training points."""
+    """Decision regions as a heatmap of P(class 1) under the training points.
+
+    `size` is the height (and the width where the chart is drawn with width="content"); drawn with
+    width="stretch" it fills its column and x₁ and x₂ keep the same scale."""
     x0, x1 = np.unique(region["x0"]), np.unique(region["x1"])
     dx, dy = (x0[1] - x0[0]) / 2, (x1[1] - x1[0]) / 2
     grid = pd.DataFrame({"a": region["x0"] - dx, "a2": region["x0"] + dx,
                          "b": region["x1"] - dy, "b2": region["x1"] + dy, "p": region["p"]})
+    x_scale, y_scale = _same_units(float(x0[0] - dx), float(x0[-1] + dx), float(x1[0] - dy), float(x1[-1] + dy))
     heat = alt.Chart(grid).mark_rect(opacity=0.55).encode(
-        x=alt.X("a:Q", title="x₁", scale=alt.Scale(domain=[float(x0[0] - dx), float(x0[-1] + dx)], nice=False)),
-        x2="a2:Q",
-        y=alt.Y("b:Q", title="x₂", scale=alt.Scale(domain=[float(x1[0] - dy), float(x1[-1] + dy)], nice=False)),
-        y2="b2:Q",
+        x=alt.X("a:Q", title="x₁", scale=x_scale), x2="a2:Q",
+        y=alt.Y("b:Q", title="x₂", scale=y_scale), y2="b2:Q",
         color=alt.Color("p:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[0, 1]), legend=None),
     )
     return alt.layer(heat, _scatter(points["x0"], points["x1"], points["label"])).properties(
@@ -77,10 +107,15 @@ def _scatter(u: np.ndarray, v: np.ndarray, label: np.ndarray, x_title: str = "x�
 
 @cached
 def split_view(hidden: dict, x_title: str, y_title: str, title: str, size: int = 320) -> dict:
-    """Points in a 2-D view with the vertical line u = 0 that separates the classes there."""
+    """Points in a 2-D view with the vertical line u = 0 that separates the classes there; like
+    `regions`, it may stretch to its column with u and v at the same scale."""
+    u, v = np.asarray(hidden["u"]), np.asarray(hidden["v"])
+    pad = 0.05 * max(float(np.ptp(u)), float(np.ptp(v)), 1e-9)
+    x_scale, y_scale = _same_units(float(u.min()) - pad, float(u.max()) + pad, float(v.min()) - pad, float(v.max()) + pad)
     line = alt.Chart(pd.DataFrame({"u": [0.0]})).mark_rule(strokeDash=[6, 4], color="black").encode(x="u:Q")
-    return alt.layer(_scatter(hidden["u"], hidden["v"], hidden["label"], x_title, y_title), line).properties(
-        title=title, width=size, height=size).to_dict()
+    dots = _scatter(u, v, hidden["label"], x_title, y_title).encode(
+        x=alt.X("u:Q", title=x_title, scale=x_scale), y=alt.Y("v:Q", title=y_title, scale=y_scale))
+    return alt.layer(dots, line).properties(title=title, width=size, height=size).to_dict()
 
 
 def clip_diverged(rows: list[dict], y: str = "loss", group: str = "run", factor: float = 100.0) -> list[dict]:
@@ -150,19 +185,44 @@ def grouped_bars(rows: list[dict], x: str, y: str, group: str, y_title: str) -> 
     ).properties(height=280).to_dict()
 
 
+def sweep_range(best: float) -> tuple[float, float]:
+    """The errors a degree sweep shows: two decades under the lowest validation error, four above.
+    An interpolating fit's training error (1e-17) and a wild one's validation error (1e10) would
+    otherwise stretch the axis over 27 decades and flatten the U of the validation curve."""
+    return best / 1e2, best * 1e4
+
+
 @cached
 def sweep(rows: list[dict], chosen: int, notes: list[dict], x_title: str, y_title: str) -> dict:
-    """Error against model size {"degree", "mse", "set"}: the chosen size marked, the ends labelled."""
+    """Error against model size {"degree", "mse", "set"}, the chosen size marked by a dashed rule.
+
+    notes: {"degree", "mse", "note", "side"}: "best" (the lowest validation error, always present)
+    draws a ring around its point with the text below it, towards the middle; "underfit" writes its text to the right of
+    the point, "overfit" to the left, so neither runs off the chart at the ends of the sweep. Errors
+    outside `sweep_range` are drawn at the chart's edge (their tooltips keep the true values).
+    """
+    low, high = sweep_range(next(n["mse"] for n in notes if n["side"] == "best"))
     curves_ = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
         x=alt.X("degree:Q", title=x_title, scale=alt.Scale(domain=[1, max(r["degree"] for r in rows)])),
-        y=alt.Y("mse:Q", title=y_title, scale=alt.Scale(type="log")),
+        y=alt.Y("mse:Q", title=y_title, scale=alt.Scale(type="log", domain=[low, high], clamp=True)),
         color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="category10")),
-        tooltip=["degree", "set", alt.Tooltip("mse:Q", format=".5f")])
+        tooltip=["degree", "set", alt.Tooltip("mse:Q", format=".4g")])
     rule = alt.Chart(pd.DataFrame([{"degree": chosen}])).mark_rule(color="gray", strokeDash=[4, 4]).encode(
         x="degree:Q")
-    text = alt.Chart(pd.DataFrame(notes)).mark_text(dy=-12, fontWeight="bold").encode(
-        x="degree:Q", y="mse:Q", text="note:N")
-    return alt.layer(curves_, rule, text).properties(height=280).to_dict()
+    layers = [curves_, rule]
+    degrees = [r["degree"] for r in rows]
+    best_on_left = next(n["degree"] for n in notes if n["side"] == "best") <= (min(degrees) + max(degrees)) / 2
+    placed = {"best": {"align": "left" if best_on_left else "right", "dx": 8 if best_on_left else -8, "dy": 26},
+              "underfit": {"align": "left", "dx": 6, "dy": -10}, "overfit": {"align": "right", "dx": -6, "dy": -10}}
+    for side, where in placed.items():
+        mine = [n for n in notes if n["side"] == side]
+        if not mine:
+            continue
+        base = alt.Chart(pd.DataFrame(mine)).encode(x="degree:Q", y="mse:Q")
+        layers.append(base.mark_text(fontWeight="bold", **where).encode(text="note:N"))
+        if side == "best":
+            layers.append(base.mark_point(size=220, color="black", strokeWidth=1.5))
+    return alt.layer(*layers).properties(height=320).to_dict()
 
 
 @cached

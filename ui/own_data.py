@@ -1,7 +1,9 @@
 """The "your own data" section: upload a CSV, pick columns, fit the same models as the page.
 
-An upload is never part of the link (files do not fit in a URL); the column choices live in the
-session. Every problem with the file is named, and the page around it keeps working.
+An upload is never part of the link (files do not fit in a URL); the column choices, the degree
+and the gradient-descent settings live in the session, next to the columns they fit (the page's own
+learning rate and iterations belong to its tasks, and the polynomial task has none). Every problem
+with the file is named, and the page around it keeps working.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import numpy as np
 import streamlit as st
 
 from nnkit.datasets.tabular import MAX_BYTES, Table, TableError, read_csv
+from nnkit.experiments.base import specs
+from nnkit.experiments.regression import RegressionParams
 from nnkit.regression import fit_columns
 from ui import charts
 from ui.i18n import t
@@ -32,7 +36,19 @@ def _read(data: bytes) -> Table | TableError:
         return err
 
 
-def own_data_section(lr: float, iterations: int) -> None:
+def gradient_settings() -> tuple[float, int]:
+    """Learning rate and iterations for the fit, with the page's defaults and ranges."""
+    table = specs(RegressionParams)
+    (lr0, lr_spec), (it0, it_spec) = table["lr"], table["iterations"]
+    left, right = st.columns(2)
+    lr = left.number_input(t("param.reg.lr"), float(lr_spec.lo), float(lr_spec.hi), float(lr0),
+                           step=float(lr_spec.lo) * 10, format="%.4f", key="csv_lr", help=t("param.reg.lr.help"))
+    iterations = right.slider(t("param.iterations"), int(it_spec.lo), int(it_spec.hi), int(it0), key="csv_iterations",
+                              help=t("param.iterations.help"))
+    return lr, iterations
+
+
+def own_data_section() -> None:
     st.header(t("csv.title"))
     st.markdown(t("csv.intro", limit=MAX_BYTES // 2**20))
     st.download_button(t("csv.example"), EXAMPLE, file_name="houses.csv", mime="text/csv", key="csv_example")
@@ -68,6 +84,7 @@ def own_data_section(lr: float, iterations: int) -> None:
         return
     degree = right.slider(t("param.degree"), 1, 10, 1, key="csv_degree", disabled=len(x_names) > 1,
                           help=t("csv.degree.help"))
+    lr, iterations = gradient_settings()
     x = np.column_stack([table.columns[n] for n in x_names])
     y = table.columns[y_name]
     degree = degree if len(x_names) == 1 else 1

@@ -18,7 +18,7 @@ from torch import nn
 from nnkit.activations import ACTIVATIONS, CURVE_NAMES, Curve, curve, softmax
 from nnkit.datasets.toy2d import TOY2D_NAMES, make_toy2d
 from nnkit.device import pick_device, seeded
-from nnkit.experiments.base import Experiment, param
+from nnkit.experiments.base import Experiment, Guided, comments, param
 from nnkit.models import decision_region, mlp
 from nnkit.optim import make_optimizer
 from nnkit.train import evaluate, fit
@@ -125,9 +125,9 @@ def summary(result: dict) -> dict:
     }
 
 
-_EXPORT = '''"""NN Playground - Activations, exported with these settings:
+_EXPORT = '''"""{c[settings]}
 {settings}
-Needs torch and numpy; matplotlib (optional) saves the curves to activations.png.
+{c[needs]}
 """
 import numpy as np
 import torch
@@ -136,27 +136,27 @@ from torch import nn
 SEED = {seed}
 device = "cuda" if torch.cuda.is_available() else "cpu"
 
-# 1. Activation functions and their derivatives, by autograd
+# {c[curves]}
 functions = {{{functions}}}
 x = torch.linspace({x_min!r}, {x_max!r}, {points}, dtype=torch.float64, requires_grad=True)
-zero = torch.zeros(1, dtype=torch.float64, requires_grad=True)  # 0 itself: it need not be on the grid
+zero = torch.zeros(1, dtype=torch.float64, requires_grad=True)  # {c[zero]}
 curves = {{}}
 for name, f in functions.items():
     y = f(x)
-    (dy,) = torch.autograd.grad(y.sum(), x)  # f'(x_i), since y_i depends on x_i alone
+    (dy,) = torch.autograd.grad(y.sum(), x)  # {c[grad]}
     curves[name] = (y.detach().numpy(), dy.numpy())
     y0 = f(zero)
     (dy0,) = torch.autograd.grad(y0.sum(), zero)
     print(f"{{name}}: f(0) = {{y0.item():.6f}}, f'(0) = {{dy0.item():.6f}}, "
           f"saturated share = {{(dy.abs() < 0.01).double().mean().item():.6f}}")
 
-# 2. Softmax with temperature: probabilities that sum to 1
+# {c[softmax]}
 logits = torch.tensor({logits!r}, dtype=torch.float64)
 probs = torch.softmax(logits / {temperature!r}, dim=0)
 print("softmax:", ", ".join(f"{{v:.6f}}" for v in probs.tolist()), "sum =", round(probs.sum().item(), 6))
 
 
-# 3. Why non-linearity: the same MLP with and without an activation
+# {c[why]}
 {make_toy2d}
 
 x_np, y_np = make_toy2d({dataset!r}, {n_points}, {noise!r}, SEED)
@@ -173,11 +173,11 @@ def build(activation):
 
 
 for role, activation in [("with", {layer}), ("without", nn.Identity())]:
-    torch.manual_seed(SEED)  # both nets start from the same weights
+    torch.manual_seed(SEED)  # {c[same_start]}
     model = build(activation).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr={lr!r}, fused=True)  # one kernel per step (torch >= 2.4)
+    optimizer = torch.optim.Adam(model.parameters(), lr={lr!r}, fused=True)  # {c[fused]}
     loss_fn = nn.CrossEntropyLoss()
-    for epoch in range({epochs}):  # full-batch gradient descent
+    for epoch in range({epochs}):  # {c[full_batch]}
         model.train()
         optimizer.zero_grad()
         loss = loss_fn(model(X), Y)
@@ -210,11 +210,41 @@ if plt is not None:
 '''
 
 
+COMMENTS = {
+    "en": {
+        "settings": "NN Playground - Activations, exported with these settings:",
+        "needs": "Needs torch and numpy; matplotlib (optional) saves the curves to activations.png.",
+        "curves": "1. Activation functions and their derivatives, by autograd",
+        "zero": "0 itself: it need not be on the grid",
+        "grad": "f'(x_i), since y_i depends on x_i alone",
+        "softmax": "2. Softmax with temperature: probabilities that sum to 1",
+        "why": "3. Why non-linearity: the same MLP with and without an activation",
+        "same_start": "both nets start from the same weights",
+        "fused": "one kernel per step (torch >= 2.4)",
+        "full_batch": "full-batch gradient descent",
+    },
+    "zh": {
+        "settings": "NN Playground - 激活函数,导出时的设置:",
+        "needs": "需要 torch 和 numpy;装了 matplotlib(可选)时会把曲线保存到 activations.png。",
+        "curves": "1. 激活函数及其导数(由自动求导得到)",
+        "zero": "0 本身:它不一定在网格上",
+        "grad": "f'(x_i),因为 y_i 只依赖于 x_i",
+        "softmax": "2. 带温度的 softmax:总和为 1 的概率",
+        "why": "3. 为什么需要非线性:同一个 MLP,有激活函数和没有激活函数",
+        "same_start": "两个网络从相同的权重出发",
+        "fused": "每步只启动一个内核(torch >= 2.4)",
+        "full_batch": "全批量梯度下降",
+    },
+}
+
+
 def export_code(p: ActivationsParams, lang: str = "en") -> str:
-    settings = "\n".join(f"    {k} = {v!r}" for k, v in asdict(p).items())
+    # the LeakyReLU slope only where a LeakyReLU is drawn or trained
+    leaky = "leaky_relu" in p.functions or p.activation == "leaky_relu"
+    settings = "\n".join(f"    {k} = {v!r}" for k, v in asdict(p).items() if k != "leaky_slope" or leaky)
     functions = ", ".join(f'"{n}": {ACTIVATIONS[n].code.format(slope=p.leaky_slope)}' for n in p.functions)
     return _EXPORT.format(
-        settings=settings, seed=p.seed, functions=functions, x_min=p.x_min, x_max=p.x_max,
+        c=comments(COMMENTS, lang), settings=settings, seed=p.seed, functions=functions, x_min=p.x_min, x_max=p.x_max,
         points=CURVE_POINTS, logits=list(p.logits), temperature=p.temperature,
         make_toy2d=inspect.getsource(make_toy2d).strip(), dataset=p.dataset, n_points=p.n_points,
         noise=p.noise, hidden_layers=p.hidden_layers, hidden_size=p.hidden_size,
@@ -247,5 +277,27 @@ def training_record(p: ActivationsParams, training: dict):
     return RunRecord("activations", settings_text(p, names), list(rows.values()), final, outcome, "epoch")
 
 
-EXPERIMENT = Experiment("activations", ActivationsParams, run, summary, export_code,
+def _accuracy(s: dict, role: str) -> float:
+    return s["training"][role]["accuracy"]
+
+
+GUIDED = (
+    # measured: ReLU 100% on the circles, no activation 56% (half the points are each class)
+    Guided("no_activation", {"dataset": "circles", "activation": "relu"},
+           lambda s: _accuracy(s, "with") >= 0.95 and _accuracy(s, "without") <= 0.7),
+    # measured: 87% without an activation (a line gets most of the moons right), 100% with ReLU
+    Guided("moons_line", {"dataset": "moons", "activation": "relu"},
+           lambda s: 0.75 <= _accuracy(s, "without") <= 0.95 and _accuracy(s, "with") >= 0.99),
+    # on [-10, 10] sigmoid's slope is below 0.01 over 55% of the range; LeakyReLU's never is
+    Guided("sigmoid_saturates", {"functions": "sigmoid,leaky_relu", "x_min": -10.0, "x_max": 10.0},
+           lambda s: s["curves"]["sigmoid"]["saturated_share"] > 0.5 and s["curves"]["sigmoid"]["df_at_0"] == 0.25
+           and s["curves"]["leaky_relu"]["saturated_share"] == 0.0),
+    # T = 10 on the default logits: 0.288 down to 0.213, still in the same order
+    Guided("high_temperature", {"temperature": 10.0},
+           lambda s: max(s["softmax"]) - min(s["softmax"]) < 0.1 and s["softmax"] == sorted(s["softmax"], reverse=True)),
+    # T = 0.1: the largest logit takes 0.99995 of the mass
+    Guided("low_temperature", {"temperature": 0.1}, lambda s: s["softmax"][0] > 0.99),
+)
+
+EXPERIMENT = Experiment("activations", ActivationsParams, run, summary, export_code, guided=GUIDED,
                         record=lambda p, result: training_record(p, result["training"]))
