@@ -552,3 +552,62 @@ def test_zh_says_batch_one_way_and_never_reads_as_approve():
     batch = {k: v for k, v in zh.STRINGS.items() if "批" in v}
     assert batch and all("批量" in v for v in batch.values()), batch
     assert not [k for k, v in zh.STRINGS.items() if "批准" in v or "批大小" in v or "批次" in v]
+
+
+def _cls_runs(at) -> list:
+    return at.session_state["classification.runs"].runs
+
+
+def _runs_table(at):
+    return next(d.value for d in at.dataframe if "Colour" in d.value.columns)
+
+
+def test_each_models_training_is_one_run_and_the_cli_records_the_same(tmp_path):
+    from nnkit.__main__ import main
+    from nnkit.runs import RunRecord
+
+    at = open_page("classification", query={"epochs": "2"})
+    assert _cls_runs(at) == []  # nothing trained yet
+    train_to_the_end(at)
+    train_to_the_end(at)  # two more epochs on the same model: the same run, grown
+    [run] = _cls_runs(at)
+    assert (run.label, run.record.summary["epochs"], len(run.record.history)) == ("#1", 4, 4)
+    assert run.record.history[-1]["val_acc"] == pytest.approx(at.session_state["cls"]["run"].history[-1]["val_acc"])
+    at.number_input(key="classification.lr").set_value(0.003).run()
+    train_to_the_end(at)
+    assert [(r.label, r.record.settings["lr"], r.record.summary["epochs"]) for r in _cls_runs(at)] == \
+        [("#1", "0.01", 4), ("#2", "0.003", 2)]
+    table = _runs_table(at)
+    assert list(table["Learning rate"]) == ["0.01", "0.003"]
+    assert list(table["Validation accuracy"]) == [f"{r.record.summary['val_accuracy']:.4g}" for r in _cls_runs(at)]
+    # the CLI trains the same model the same way: the same record
+    path = tmp_path / "cli.json"
+    assert main(["run", "classification", "--set", "epochs=2", "--set", "lr=0.003", "--save-run", str(path)]) == 0
+    cli = RunRecord.from_json(path.read_text(encoding="utf-8"))
+    page = _cls_runs(at)[1].record
+    assert cli.settings == page.settings
+    assert [row["val_acc"] for row in cli.history] == pytest.approx([row["val_acc"] for row in page.history], abs=1e-6)
+
+
+def test_a_stopped_and_a_resumed_model_are_runs_too(held):
+    data = C.load("digits")
+    p = C.ClassificationParams(hidden_size=64, optimizer="sgd", lr=0.1)
+    train, val, _ = C.tensors(data, p, torch.device("cpu"))
+    run = C.start(p, data, torch.device("cpu"))
+    run.train(train, val, 2)
+    blob = checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p))
+    at = open_page("classification")
+    at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
+    [resumed] = _cls_runs(at)
+    assert resumed.record.tags == ["resumed"] and resumed.record.summary["epochs"] == 2
+    assert resumed.record.settings["hidden_size"] == "64"
+    reached, release = held
+    at.button(key="cls_train").click().run()
+    assert reached.wait(timeout=60)
+    at.button(key="cls_stop").click().run()
+    release.set()
+    wait_for_the_end(at)
+    [stopped] = _cls_runs(at)  # still the same model, so the same run: stopped after its third epoch
+    assert (stopped.label, stopped.record.outcome, stopped.record.summary["epochs"]) == ("#1", "stopped", 3)
+    assert stopped.record.tags == ["resumed"]
+    assert list(_runs_table(at)["Outcome"]) == ["stopped · resumed"]
