@@ -273,7 +273,8 @@ def runs_overlay(rows: list[dict], x_title: str, y_title: str, runs: tuple[str, 
     """One metric of several runs, each run in the colour it has in the runs table."""
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     return alt.Chart(pd.DataFrame(rows)).mark_line().encode(
-        x=alt.X("x:Q", title=x_title), y=alt.Y("y:Q", title=y_title, scale=scale),
+        x=alt.X("x:Q", title=x_title, axis=alt.Axis(format="d", tickMinStep=1)),  # epochs and steps are whole
+        y=alt.Y("y:Q", title=y_title, scale=scale),
         color=alt.Color("run:N", title=None, scale=alt.Scale(domain=list(runs), range=list(colours)),
                         sort=list(runs)),
         tooltip=["run", alt.Tooltip("x:Q", title=x_title), alt.Tooltip("y:Q", title=y_title, format=".5g")],

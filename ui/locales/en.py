@@ -63,7 +63,7 @@ STRINGS = {
     # guided experiments (ui/guided.py)
     "guided.heading": "Try this: {count} guided experiments",
     "guided.help": "Not sure what to change first? Each card loads a set of settings and says what to look for. Load one, look, then change one setting and compare in your runs.",
-    "guided.load": "Load these settings",
+    "guided.load": "Try it",
     "guided.link": "Link",
     "guided.link.help": "This experiment's settings as a link, to hand out or bookmark.",
     "guided.showing": "**{title}**: {look}",

@@ -63,7 +63,7 @@ STRINGS = {
     # guided experiments (ui/guided.py)
     "guided.heading": "试一试:{count} 个引导实验",
     "guided.help": "不知道先改哪个设置?每张卡片会载入一组设置,并告诉你该看什么。载入一个,看一看,再改一个设置,在运行记录里对比。",
-    "guided.load": "载入这组设置",
+    "guided.load": "载入设置",
     "guided.link": "链接",
     "guided.link.help": "这个实验的设置做成的链接,可以分发给学生或加入书签。",
     "guided.showing": "**{title}**:{look}",
