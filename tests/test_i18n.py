@@ -29,6 +29,24 @@ def test_same_keys_in_both_languages():
     assert not missing_zh and not missing_en, f"missing in zh: {missing_zh}; missing in en: {missing_en}"
 
 
+PAGE_FILES = ("common", "activations", "regression", "classification")
+
+
+@pytest.mark.parametrize("name", PAGE_FILES)
+def test_each_page_file_holds_the_same_keys_in_both_languages(name):
+    import importlib
+
+    english, chinese = (importlib.import_module(f"ui.locales.{lang}.{name}").STRINGS for lang in LANGS)
+    assert sorted(english) == sorted(chinese)
+
+
+def test_a_key_defined_in_two_page_files_is_refused():
+    from ui.locales import merge
+
+    with pytest.raises(ValueError, match="defined twice: \\['act.title'\\]"):
+        merge({"act.title": "a"}, {"act.title": "b"})
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_no_empty_text(lang):
     assert [k for k, v in LANGS[lang].items() if not v.strip()] == []

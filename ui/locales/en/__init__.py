@@ -1,0 +1,6 @@
+"""English texts, one file per page (and one for what every page shares)."""
+
+from ui.locales import merge
+from ui.locales.en import activations, classification, common, regression
+
+STRINGS = merge(common.STRINGS, activations.STRINGS, regression.STRINGS, classification.STRINGS)

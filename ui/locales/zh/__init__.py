@@ -1,0 +1,6 @@
+"""Chinese texts, one file per page (and one for what every page shares)."""
+
+from ui.locales import merge
+from ui.locales.zh import activations, classification, common, regression
+
+STRINGS = merge(common.STRINGS, activations.STRINGS, regression.STRINGS, classification.STRINGS)
