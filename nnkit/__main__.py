@@ -39,7 +39,8 @@ def _list(registry) -> int:
                 allowed = "{true, false}"
             else:
                 allowed = bounds(spec)
-            shown = ",".join(map(str, default)) if isinstance(default, tuple) else to_text(spec, default)
+            text = to_text(spec, default)  # as --set takes it: 1.5,-2,0.5 and 0.0001
+            shown = ",".join(text) if isinstance(text, list) else text.replace(", ", ",")
             print(f"  {pname:<14} {spec.kind:<7} default={shown:<20} {allowed}")
         if exp.guided:
             print(f"  guided: {', '.join(g.id for g in exp.guided)}")

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
@@ -46,7 +47,7 @@ class RunRecord:
     experiment: str  # the experiment's name: "activations", "regression", ...
     settings: dict[str, Any]  # {name: value as to_text writes it}: only the settings the run depends on
     history: list[dict[str, Number]] = field(default_factory=list)  # rows: {x: ..., metric: ...}
-    summary: dict[str, Number] = field(default_factory=dict)  # final numbers
+    summary: dict[str, Number] = field(default_factory=dict)  # final numbers (numbers only)
     outcome: str = "completed"  # "completed", "stopped" or "diverged"
     x: str = "epoch"  # the history's horizontal axis: "epoch" or "step"
     tags: list[str] = field(default_factory=list)  # "resumed", "loaded", ...
@@ -56,7 +57,7 @@ class RunRecord:
         if not self.created:
             self.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.history = [{k: _number(v) for k, v in row.items()} for row in thin(self.history)]
-        self.summary = {k: _number(v) if not isinstance(v, str) else v for k, v in self.summary.items()}
+        self.summary = {k: _number(v) for k, v in self.summary.items()}
 
     @property
     def metrics(self) -> list[str]:
@@ -73,19 +74,29 @@ class RunRecord:
     @classmethod
     def from_json(cls, text: str | bytes) -> "RunRecord":
         """A record from JSON text; raises RunFileError on anything that is not a run we wrote."""
-        if len(text) > MAX_BYTES:
-            raise RunFileError("too_big", f"a run file is at most {MAX_BYTES // 2**20} MiB",
-                               limit=MAX_BYTES // 2**20)
-        try:
-            data = json.loads(text, parse_constant=lambda name: None)  # NaN/Infinity from other writers
-        except (ValueError, UnicodeDecodeError) as err:
-            raise RunFileError("not_json", f"not JSON: {err}")
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise RunFileError("not_run", "not an NN Playground run file")
-        if data.get("version") != VERSION:
-            raise RunFileError("version", f"run file version {data.get('version')!r}; this version reads {VERSION}",
-                               version=str(data.get("version")))
-        return cls(**{f.name: _checked(f.name, data.get(f.name)) for f in fields(cls)})
+        data = _load(text)
+        if isinstance(data, list):
+            raise RunFileError("not_run", "several runs: read them with read_bundle")
+        return _record(data)
+
+
+def _load(text: str | bytes) -> Any:
+    """Parsed JSON of bounded size (NaN and Infinity, which other writers emit, read as None)."""
+    if len(text) > MAX_BYTES:
+        raise RunFileError("too_big", f"a run file is at most {MAX_BYTES // 2**20} MiB", limit=MAX_BYTES // 2**20)
+    try:
+        return json.loads(text, parse_constant=lambda name: None)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        raise RunFileError("not_json", f"not JSON: {err}")
+
+
+def _record(data: Any) -> RunRecord:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise RunFileError("not_run", "not an NN Playground run file")
+    if data.get("version") != VERSION:
+        raise RunFileError("version", f"run file version {data.get('version')!r}; this version reads {VERSION}",
+                           version=str(data.get("version"))[:20])
+    return RunRecord(**{f.name: _checked(f.name, data.get(f.name)) for f in fields(RunRecord)})
 
 
 def thin(rows: list, limit: int = KEPT_ROWS) -> list:
@@ -107,12 +118,19 @@ def _number(value: Any) -> Number:
     return value if math.isfinite(value) else None
 
 
+OUTCOMES = ("completed", "stopped", "diverged")
+AXES = ("epoch", "step")
+LARGEST = 1e300  # a number a file may carry: formatting or plotting anything larger overflows
+_NAME = re.compile(r"[A-Za-z0-9_]{1,%d}" % MAX_NAME)  # settings, metrics, tags: identifiers, never text to render
+
+
 def _name_ok(name: Any) -> bool:
-    return isinstance(name, str) and 0 < len(name) <= MAX_NAME
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 def _is_number(value: Any) -> bool:
-    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                             and abs(value) <= LARGEST)
 
 
 def _checked(name: str, value: Any) -> Any:
@@ -120,23 +138,26 @@ def _checked(name: str, value: Any) -> Any:
     def bad() -> RunFileError:
         return RunFileError("field", f"the run file's {name!r} is damaged", field=name)
 
-    if name in ("experiment", "outcome", "x", "created"):
+    if name in ("experiment", "created"):
         if not isinstance(value, str) or len(value) > MAX_NAME:
             raise bad()
+    elif name in ("outcome", "x"):
+        if value not in (OUTCOMES if name == "outcome" else AXES):
+            raise bad()
     elif name == "settings":
-        if not isinstance(value, dict) or not all(_name_ok(k) and isinstance(v, (str, list)) for k, v in value.items()):
+        if not isinstance(value, dict) or not value or \
+                not all(_name_ok(k) and isinstance(v, (str, list)) for k, v in value.items()):
             raise bad()
         if any(isinstance(v, list) and not all(isinstance(i, str) for i in v) for v in value.values()):
             raise bad()
     elif name == "history":
-        if not isinstance(value, list) or len(value) > MAX_ROWS:
+        if not isinstance(value, list) or not 0 < len(value) <= MAX_ROWS:
             raise bad()
         if not all(isinstance(row, dict) and all(_name_ok(k) and _is_number(v) for k, v in row.items())
                    for row in value):
             raise bad()
     elif name == "summary":
-        if not isinstance(value, dict) or not all(_name_ok(k) and (_is_number(v) or isinstance(v, str))
-                                                  for k, v in value.items()):
+        if not isinstance(value, dict) or not all(_name_ok(k) and _is_number(v) for k, v in value.items()):
             raise bad()
     elif name == "tags":
         if not isinstance(value, list) or not all(_name_ok(v) for v in value):
@@ -175,9 +196,9 @@ def to_csv(records: list[RunRecord], labels: list[str] | None = None) -> str:
     metric_names = list(dict.fromkeys(m for r in records for m in r.metrics))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["run", "experiment", "outcome", *setting_names, *axes, *metric_names])
+    writer.writerow([_cell(c) for c in ("run", "experiment", "outcome", *setting_names, *axes, *metric_names)])
     for label, r in zip(labels, records):
-        head = [label, r.experiment, r.outcome]
+        head = [_cell(label), _cell(r.experiment), _cell(r.outcome)]
         head += [_cell(r.settings.get(n, "")) for n in setting_names]
         for row in r.history:
             writer.writerow(head + [_cell(row.get(a, "")) for a in axes] + [_cell(row.get(m, "")) for m in metric_names])
@@ -190,7 +211,8 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _numeric(text) else text  # no spreadsheet formulas
+    # a cell a spreadsheet would run as a formula starts with a quote instead
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _numeric(text) else text
 
 
 def _numeric(text: str) -> bool:
@@ -208,13 +230,8 @@ def bundle(records: list[RunRecord]) -> str:
 
 def read_bundle(text: str | bytes) -> list[RunRecord]:
     """One record or a list of them (what `bundle` writes), each checked like `from_json`."""
-    if len(text) > MAX_BYTES:
-        raise RunFileError("too_big", f"a run file is at most {MAX_BYTES // 2**20} MiB", limit=MAX_BYTES // 2**20)
-    try:
-        data = json.loads(text, parse_constant=lambda name: None)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise RunFileError("not_json", f"not JSON: {err}")
+    data = _load(text)
     items = data if isinstance(data, list) else [data]
     if not items or len(items) > 1000:
         raise RunFileError("not_run", "not an NN Playground run file")
-    return [RunRecord.from_json(json.dumps(item)) for item in items]
+    return [_record(item) for item in items]

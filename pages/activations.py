@@ -67,7 +67,8 @@ widgets(P, ["dataset", "n_points", "noise", "activation", "hidden_size", "hidden
 
 train_key = (p.dataset, p.n_points, p.noise, p.activation, p.hidden_size, p.hidden_layers, p.lr, p.epochs,
              p.leaky_slope, p.seed)
-trained = shared("act", train_key, lambda listen: train_nonlinearity(p, listen), total=2 * p.epochs, unit="epoch")
+trained = shared("act", train_key, lambda listen: train_nonlinearity(p, listen), total=2 * p.epochs, unit="epoch",
+                 on_stopped=lambda partial: runs.add("activations", training_record(p, partial)))
 if trained is not None:
     runs.add("activations", training_record(p, trained))
     columns = st.columns(2)

@@ -32,7 +32,8 @@ with tabs[1]:
     st.code(t("cls.train.code", input_size=data.input_size), language="python")
     views.train_controls(p, state)
     runs.panel("classification", P, {m: t(f"cls.curve.{m}") for m in RUN_METRICS},
-               {m: t(f"cls.runs.{m}") for m in ("epochs", "train_accuracy", "val_accuracy", "val_loss", "test_accuracy")},
+               # not the test score: runs are compared, and choices made, on validation
+               {m: t(f"cls.runs.{m}") for m in ("epochs", "train_accuracy", "val_accuracy", "val_loss")},
                log_metrics=("train_loss", "val_loss", "running_loss"))
 with tabs[2]:
     evaluation_view(state)

@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from nnkit.experiments.regression import EXPERIMENT, SETTINGS, RegressionParams as P, record, run
+from nnkit.experiments.regression import EXPERIMENT, RUN_METRICS, SETTINGS, RegressionParams as P, record, run
 from nnkit.regression import CLEARLY_WORSE
+from nnkit.runs import thin
 from ui import charts, guided, runs
 from ui.i18n import t
 from ui.shared import shared
@@ -33,7 +34,8 @@ elif p.task == "multiple":
 else:
     widgets(P, ["truth", "degree"], columns=2)
 key = tuple(sorted(vars(p).items()))
-result = shared("reg", key, lambda listen: run(p, listen), total=1 if p.task == "polynomial" else 2 * p.iterations)
+result = shared("reg", key, lambda listen: run(p, listen), total=1 if p.task == "polynomial" else 2 * p.iterations,
+                on_stopped=lambda partial: (made := record(p, partial)) is not None and runs.add("regression", made))
 
 
 def diverged_note(outcome: str, who: str) -> bool:
@@ -72,8 +74,9 @@ elif p.task == "linear":
         right.vega_lite_chart(spec=charts.surface(result["surface"], path, (best_w, best_b), t("reg.loss"),
                                                   t("reg.least_squares")), width="content")
         right.caption(t("reg.surface"))
+    # at most 1,000 steps a curve: Altair refuses a chart of over 5,000 rows (2 x 5,000 iterations)
     losses = [{"step": i, "loss": v, "run": name} for name, trace in ((t("reg.by_hand"), hand), ("nn.Linear", packaged))
-              for i, v in enumerate(trace.loss)]
+              for i, v in thin(list(enumerate(trace.loss)), 1000)]
     if losses:
         st.vega_lite_chart(spec=charts.lines(charts.clip_diverged(losses), "step", "loss", "run", t("reg.step"), t("reg.loss"), log_y=True),
                            width="stretch")
@@ -84,7 +87,8 @@ elif p.task == "multiple":
     fits = result["fits"]
     for name, fit in fits.items():
         diverged_note(fit.outcome, t(f"reg.{name}"))
-    losses = [{"step": i, "loss": v, "run": t(f"reg.{name}")} for name, fit in fits.items() for i, v in enumerate(fit.loss)]
+    losses = [{"step": i, "loss": v, "run": t(f"reg.{name}")} for name, fit in fits.items()
+              for i, v in thin(list(enumerate(fit.loss)), 1000)]
     st.vega_lite_chart(spec=charts.lines(charts.clip_diverged(losses), "step", "loss", "run", t("reg.step"),
                                          t("reg.loss"), log_y=True), width="stretch")
     shown = fits["standardized" if p.standardize else "raw"]
@@ -126,7 +130,6 @@ else:
         st.dataframe({f"x^{k}" if k > 1 else "x": np.round(tx[:6] ** k, 4) for k in range(1, p.degree + 1)})
         st.write(t("reg.coef"), ", ".join(f"{c:.4f}" for c in result["coef"]))
 
-RUN_METRICS = ("loss", "loss_nn_linear", "w", "b", "loss_raw", "loss_standardized")
 runs.panel("regression", P, {m: t(f"reg.runs.{m}") for m in RUN_METRICS},
            {m: t(f"reg.runs.{m}") for m in ("loss", "distance", "loss_raw", "loss_standardized")},
            log_metrics=("loss", "loss_nn_linear", "loss_raw", "loss_standardized"))

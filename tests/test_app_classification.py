@@ -579,6 +579,7 @@ def test_each_models_training_is_one_run_and_the_cli_records_the_same(tmp_path):
         [("#1", "0.01", 4), ("#2", "0.003", 2)]
     table = _runs_table(at)
     assert list(table["Learning rate"]) == ["0.01", "0.003"]
+    assert not any("test" in c.lower() for c in table.columns)  # runs are compared on validation
     assert list(table["Validation accuracy"]) == [f"{r.record.summary['val_accuracy']:.4g}" for r in _cls_runs(at)]
     # the CLI trains the same model the same way: the same record
     path = tmp_path / "cli.json"

@@ -255,3 +255,11 @@ def test_linear_intro_says_whether_gradients_are_zeroed(lang):
     at = open_page("regression", lang, {"zero_grad": "false"})
     intro = next(m.value for m in at.markdown if "nn.Linear" in m.value and "no_grad" in m.value)
     assert strings["reg.zeroing.off"] in intro and strings["reg.zeroing.on"] not in intro
+
+
+@pytest.mark.parametrize("task", ["linear", "multiple"])
+def test_the_most_iterations_draw_without_error(task):
+    """2 x 5,000 steps are thinned for the chart (Altair refuses over 5,000 rows)."""
+    at = open_page("regression", "en", {"task": task, "iterations": "5000", "lr": "0.01"})
+    assert not at.exception, at.exception
+    assert charts(at) >= 3

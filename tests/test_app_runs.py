@@ -57,8 +57,11 @@ def test_the_overlay_draws_the_ticked_runs_in_their_table_colours():
     scale = spec["encoding"]["color"]["scale"]
     assert scale["domain"] == ["#1", "#2"] and scale["range"] == [runs.COLOURS[0], runs.COLOURS[1]]
     assert spec["encoding"]["y"]["scale"]["type"] == "log"  # a loss spans decades
-    at.multiselect(key=f"activations.runs.ticked.{at.session_state['activations.runs'].version}").set_value(["#2"]).run()
+    at.multiselect(key="activations.runs.ticked").set_value(["#2"]).run()
     assert _overlay(at)["encoding"]["color"]["scale"]["domain"] == ["#2"]
+    setting(at, P, "lr").set_value(0.2).run()  # a new run is ticked; #1 stays unticked
+    assert at.multiselect(key="activations.runs.ticked").value == ["#2", "#3"]
+    assert _overlay(at)["encoding"]["color"]["scale"]["domain"] == ["#2", "#3"]
     at.selectbox(key="activations.runs.metric").set_value("acc_without").run()
     spec = _overlay(at)
     assert spec["encoding"]["y"]["title"] == "Training accuracy, without an activation"
@@ -96,9 +99,9 @@ def test_the_oldest_run_is_dropped_and_the_learner_told(monkeypatch):
     setting(at, P, "lr").set_value(0.1).run()
     setting(at, P, "lr").set_value(0.2).run()
     assert [r.label for r in _runs(at)] == ["#2", "#3"]
-    assert any("Run #1 was dropped" in i.value and "last 2 runs" in i.value for i in at.info)
+    assert any("Dropped to make room: #1." in i.value and "last 2 runs" in i.value for i in at.info)
     at.run()
-    assert not any("was dropped" in i.value for i in at.info)  # told once
+    assert not any("Dropped to make room" in i.value for i in at.info)  # told once
 
 
 def _loader(data: bytes, name: str, lang: str = "en"):
@@ -185,3 +188,21 @@ def test_a_cli_run_uploaded_on_its_page_joins_the_table(tmp_path):
     assert [(r.label, r.record.settings["activation"], r.record.tags) for r in _runs(at)] == \
         [("#1", "relu", []), ("#2", "tanh", ["loaded"])]
     assert list(_table(at)["Activation of the hidden layers"]) == ["ReLU", "Tanh"]
+
+
+def test_loading_a_download_back_adds_nothing_new():
+    from nnkit.runs import bundle
+
+    at = open_page("activations", query=QUICK)
+    setting(at, P, "lr").set_value(0.1).run()
+    download = bundle([r.record for r in _runs(at)]).encode()
+    at.file_uploader(key="activations.runs.upload").set_value(("runs.json", download, "application/json")).run()
+    assert not at.exception
+    assert [r.label for r in _runs(at)] == ["#1", "#2"]
+
+
+def test_boolean_settings_read_on_and_off_in_the_table():
+    at = open_page("regression", "zh", {"iterations": "20"})
+    at.toggle(key="regression.zero_grad").set_value(False).run()
+    table = next(d.value for d in at.dataframe if "颜色" in d.value.columns)
+    assert list(table[next(c for c in table.columns if "梯度" in c)]) == ["开", "关"]

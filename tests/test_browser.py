@@ -390,3 +390,31 @@ def test_a_picture_over_the_limit_says_its_size_in_the_page_language(server, pag
     assert page.get_by_text("这个文件不是图片").count() == 0  # the previous file's message is gone
     assert page.locator('[data-testid="stFileChipIconError"]').count() == 0  # no red icon alone
     shot(page, "classification-picture-too-big-zh")
+
+
+def test_a_guided_experiment_becomes_a_run_to_compare_and_restore(server, page):
+    """Try a guided experiment, find it beside the first run, go back to the first run's settings."""
+    page.goto(f"{server}/regression")
+    settle(page)
+    page.get_by_role("heading", name="One variable, two ways").wait_for()
+    from ui.locales import en
+
+    title = en.STRINGS["guided.regression.small_lr.title"]
+    page.locator('[class*="st-key-regression-guided-small_lr"] button', has_text="Try it").click()
+    settle(page)
+    no_exception(page)
+    assert page.locator('[data-testid="stAlert"]', has_text=title).count() == 1  # what to look for
+    assert "lr=0.01" in page.url and "task=linear" in page.url
+    lr = page.locator('[data-testid="stNumberInput"]', has_text="Learning rate").first.locator("input")
+    assert float(lr.input_value()) == 0.01
+    page.get_by_text("Your runs (2)").first.wait_for()
+    shot(page, "regression-guided-runs")
+    page.locator('[class*="st-key-regression-runs-pick"]').click()
+    page.get_by_role("option", name="#1").click()
+    settle(page)
+    page.get_by_role("button", name="Restore its settings").click()
+    settle(page)
+    no_exception(page)
+    assert float(lr.input_value()) == 0.1 and "lr=" not in page.url
+    assert page.locator('[data-testid="stAlert"]', has_text=title).count() == 0
+    page.get_by_text("Your runs (2)").first.wait_for()  # the first run shown again, not a third

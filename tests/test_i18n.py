@@ -85,7 +85,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"guided.{e.name}.{g.id}.{part}" for e in registry().values() for g in e.guided
              for part in ("title", "look")}
     keys |= {f"runs.outcome.{o}" for o in ("completed", "stopped", "diverged")}
-    keys |= {f"runs.tag.{tag}" for tag in ("resumed", "loaded")} | {f"runs.x.{x}" for x in ("epoch", "step")}
+    keys |= {"runs.true", "runs.false"} | {f"runs.tag.{tag}" for tag in ("resumed", "loaded")} | {f"runs.x.{x}" for x in ("epoch", "step")}
     keys |= {f"runs.error.{code}" for code in RunFileError.codes}
     keys |= {f"act.runs.{m}" for m in ("loss", "acc", "loss_without", "acc_without")}
     keys |= {f"reg.runs.{m}" for m in ("loss", "loss_nn_linear", "w", "b", "loss_raw", "loss_standardized", "distance")}
@@ -94,7 +94,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"csv.error.{code}" for code in ERROR_CODES}
     keys |= {f"cls.curve.{k}" for k in ("step_loss", "step_acc", "train_loss", "val_loss", "train_acc", "val_acc",
                                         "running_loss", "running_acc")}
-    keys |= {f"cls.runs.{k}" for k in ("epochs", "train_accuracy", "val_accuracy", "val_loss", "test_accuracy")}
+    keys |= {f"cls.runs.{k}" for k in ("epochs", "train_accuracy", "val_accuracy", "val_loss")}
     keys |= {f"cls.data.{code}" for code in DATASET_CODES}
     keys |= {f"cls.draw.error.{code}" for code in PICTURE_CODES}
     keys |= {f"cls.files.error.{code}" for code in (*MODEL_FILE_CODES, "missing")}

@@ -74,6 +74,7 @@ def test_a_diverged_run_is_still_valid_json():
     (json.dumps({"format": "nnkit-run", "version": 1, "experiment": "regression", "settings": {},
                  "history": [], "summary": {}, "outcome": "completed", "x": "step", "created": ""}), "field"),
     (" " * (MAX_BYTES + 1), "too_big"),
+    ("[" * 100_000, "not_json"),
 ])
 def test_a_damaged_or_hostile_file_is_refused_by_name(text, code):
     with pytest.raises(RunFileError) as err:
@@ -126,3 +127,35 @@ def test_a_long_history_is_thinned_evenly_keeping_both_ends():
     assert len(steps) <= KEPT_ROWS and steps[0] == 0 and steps[-1] == 4999
     assert len({b - a for a, b in zip(steps, steps[1:-1])}) == 1  # even spacing
     assert RunRecord.from_json(record.to_json()).history == record.history  # thinning twice changes nothing
+
+
+def _file(**fields) -> str:
+    good = json.loads(_record("regression", iterations=3).to_json())
+    return json.dumps({**good, **fields})
+
+
+@pytest.mark.parametrize("fields", [
+    {"outcome": "=cmd|' /C calc'!A0"},  # only the outcomes this module writes
+    {"x": "@SUM(A1)"},
+    {"history": [{"step": 0, "=HYPERLINK(1)": 1.0}]},  # names are identifiers
+    {"settings": {"lr": "0.1", "a b": "1"}},
+    {"summary": {"accuracy": 10 ** 400}},  # a number no chart or table can format
+    {"summary": {"accuracy": "<b>1</b>"}},
+    {"history": []},  # a run with nothing to draw
+    {"settings": {}},  # nothing to restore
+    {"tags": ["[x](https://evil.example)"]},
+])
+def test_a_file_that_would_inject_or_crash_is_refused(fields):
+    with pytest.raises(RunFileError) as err:
+        RunRecord.from_json(_file(**fields))
+    assert err.value.code == "field"
+    with pytest.raises(RunFileError):
+        read_bundle("[" + _file() + "," + _file(**fields) + "]")  # one bad run refuses the whole file
+
+
+def test_every_csv_cell_a_spreadsheet_would_run_is_quoted():
+    record = RunRecord.from_json(_file())
+    record.settings["init"] = "\t=1+1"
+    text = to_csv([record], ["=evil"])
+    assert "'=evil" in text and "'\t=1+1" in text
+    assert all(not line.startswith(("=", "+", "@")) for line in text.splitlines())

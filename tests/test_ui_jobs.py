@@ -56,6 +56,11 @@ def test_a_slow_result_shows_progress_and_stop_then_stays_stopped(monkeypatch):
     assert job.stopped and job.result is not None  # fit returned early, with outcome "stopped"
     at.run()  # a rerun does not start it again behind the learner's back
     assert any(i.value == en.STRINGS["jobs.stopped"] for i in at.info)
+    # what it did before the stop is a run of its own, marked stopped
+    [stopped] = at.session_state["activations.runs"].runs
+    assert stopped.record.outcome == "stopped" and 0 < len(stopped.record.history) < 2000
+    at.run()
+    assert len(at.session_state["activations.runs"].runs) == 1  # kept once
     assert shared.results().entries.get(key) is not None and shared.results().entries[key].job is job
     # the learner asks for it again: it runs anew (and is stopped here to keep the test short)
     next(b for b in at.button if b.key == "_job_run_act").click().run()

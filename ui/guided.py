@@ -56,15 +56,10 @@ def section(experiment: Experiment, current) -> None:
 
 
 def active(experiment: Experiment, current) -> Guided | None:
-    """The guided experiment whose settings the page shows now: the one loaded last, or one that
-    differs from the defaults and whose settings all match (a teacher's link was opened)."""
-    page = params.scope(experiment.params_cls)
-    loaded = st.session_state.get(f"{page}.guided")
-    defaults = experiment.params_cls()
+    """The guided experiment the page shows now: every setting as it loads them (the seed too), so
+    that what it says to look for is what the page shows. The one loaded last wins a tie."""
+    loaded = st.session_state.get(f"{params.scope(experiment.params_cls)}.guided")
     for g in sorted(experiment.guided, key=lambda g: g.id != loaded):
-        wanted = g.params(experiment.params_cls)
-        if g.id != loaded and all(getattr(defaults, n) == getattr(wanted, n) for n in g.settings):
-            continue  # the defaults are not a sign that this one was asked for
-        if all(getattr(current, name) == getattr(wanted, name) for name in g.settings):
+        if current == g.params(experiment.params_cls):
             return g
     return None

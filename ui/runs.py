@@ -19,14 +19,15 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from nnkit.runs import MAX_BYTES, RunFileError, RunRecord, bundle, differing, read_bundle, settings_of, to_csv
+from nnkit.experiments.base import specs
+from nnkit.runs import RunFileError, RunRecord, bundle, differing, read_bundle, settings_of, settings_text, to_csv
 from ui import charts, params
 from ui.i18n import t
 from ui.params import choice_label, text_key
 from ui.text import literal, message
 
-MAX_RUNS = 20
-# Tableau 10: distinct at a glance, and the same run keeps its colour in the table and the chart
+MAX_RUNS = 10  # one colour each: a run's colour is the same in the table and the chart
+# Tableau 10: distinct at a glance
 COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
            "#bab0ac")
 MAX_POINTS = 400  # per run in the overlay: the chart stays quick with long histories
@@ -52,8 +53,9 @@ class Book:
     runs: list[Run] = field(default_factory=list)
     made: int = 0  # runs numbered so far
     dropped: list[int] = field(default_factory=list)  # numbers dropped to stay under MAX_RUNS, not yet told
-    version: int = 0  # changes with the runs: the widgets that list them start afresh
+    version: int = 0  # changes when runs are deleted: the run picker starts afresh
     last: str = ""  # identity of the latest run handed to `add`: deleted, it does not come back by itself
+    offered: list[str] = field(default_factory=list)  # labels the compare box has listed: a new run is ticked
 
 
 def book(page: str) -> Book:
@@ -76,6 +78,11 @@ def add(page: str, record: RunRecord, identity: str | None = None) -> Run | None
     if identity == runs.last:
         return None
     runs.last = identity
+    for run in runs.runs:  # the very same run again (a download loaded back): nothing new
+        if (run.record.experiment, run.record.settings, run.record.history, run.record.summary,
+                run.record.outcome) == (record.experiment, record.settings, record.history, record.summary,
+                                        record.outcome):
+            return run
     runs.made += 1
     run = Run(runs.made, record, identity)
     runs.runs.append(run)
@@ -94,15 +101,12 @@ def _number(value: Any) -> str:
 
 
 def _setting(params_cls: type, name: str, value: Any) -> str:
+    kind = specs(params_cls)[name][1].kind if name in specs(params_cls) else ""
     if isinstance(value, list):
         return ", ".join(choice_label(v) for v in value)
-    return choice_label(value) if name in _choices(params_cls) else value
-
-
-def _choices(params_cls: type) -> set[str]:
-    from nnkit.experiments.base import specs
-
-    return {name for name, (_, spec) in specs(params_cls).items() if spec.kind in ("choice", "multi", "bool")}
+    if kind == "bool" and value in ("true", "false"):
+        return t(f"runs.{value}")
+    return choice_label(value) if kind == "choice" else value
 
 
 def _setting_title(params_cls: type, name: str) -> str:
@@ -150,7 +154,14 @@ def panel(page: str, params_cls: type, metrics: dict[str, str], finals: dict[str
 def _overlay(page: str, runs: Book, metrics: dict[str, str], log_metrics: tuple[str, ...]) -> None:
     labels = [r.label for r in runs.runs]
     left, mid, right = st.columns([3, 2, 1])
-    ticked = left.multiselect(t("runs.compare"), labels, default=labels[-4:], key=f"{page}.runs.ticked.{runs.version}")
+    key = f"{page}.runs.ticked"
+    if key not in st.session_state or not runs.offered:
+        st.session_state[key] = labels[-4:]
+    else:  # a run made since is ticked; what the learner unticked stays unticked
+        kept = [label for label in st.session_state[key] if label in labels]
+        st.session_state[key] = kept + [label for label in labels if label not in runs.offered and label not in kept]
+    runs.offered = labels
+    ticked = left.multiselect(t("runs.compare"), labels, key=key)
     available = [m for m in metrics if any(m in r.record.metrics for r in runs.runs)]
     if not available:
         return
@@ -212,15 +223,14 @@ def load(page: str, params_cls: type, file_id: str, name: str, read: Callable[[]
     if file_id not in done:
         done.clear()  # only the latest upload is remembered: the set cannot grow
         try:
-            data = read()
-            if len(data) > MAX_BYTES:
-                raise RunFileError("too_big", "too big", limit=MAX_BYTES // 2**20)
-            records = read_bundle(data)
+            records = read_bundle(read())
             experiment = params.scope(params_cls)
             for record in records:
                 if record.experiment != experiment:
                     raise RunFileError("experiment", f"a run of {record.experiment}", experiment=record.experiment)
-                settings_of(record, params_cls)  # refuses settings this page does not have
+                # refuses settings this page does not have; writes the rest as the page does (1e-2 is 0.01)
+                values = settings_of(record, params_cls)
+                record.settings = settings_text(params_cls(**values), list(values))
             for record in records:
                 record.tags = list(dict.fromkeys([*record.tags, "loaded"]))
                 add(page, record, identity=json.dumps([record.experiment, record.settings, record.created],

@@ -113,17 +113,24 @@ _STOPPED = "_jobs_stopped"  # {name: key} the learner stopped here: not restarte
 
 
 def shared(name: str, key: Any, work: Callable[[Callable[[dict], None]], Any], total: int,
-           unit: str = "step", ttl: float | None = None) -> Any | None:
+           unit: str = "step", ttl: float | None = None,
+           on_stopped: Callable[[Any], None] | None = None) -> Any | None:
     """The result of `work` for these settings, computed once for every session.
 
     `work(listen)` must depend only on `key` (with the seed in it). Returns the result when it is
     ready (within `wait_s()` of being asked, it is shown in the same run); otherwise draws the
     job's progress with a Stop button in its place and returns None: the page then skips what
-    needs it, and reruns by itself when it is ready.
+    needs it, and reruns by itself when it is ready. When the learner stops it, what `work`
+    returned when it stopped goes to `on_stopped` once (it is never shared: it is incomplete).
     """
     full_key = (name, key)
     stopped = st.session_state.setdefault(_STOPPED, {})
     if stopped.get(name) == key:
+        job = st.session_state.get(f"{_STOPPED}.{name}")
+        if job is not None and job.finished.is_set():  # the stop has taken effect: keep what it did, once
+            st.session_state.pop(f"{_STOPPED}.{name}")
+            if job.result is not None and on_stopped is not None:
+                on_stopped(job.result)
         _stopped_note(name)
         return None
     store = results()
@@ -165,6 +172,8 @@ def _watch(store: SharedResults, full_key: tuple, job: Job, name: str) -> None:
     if right.button(t("jobs.stop"), key=f"_job_stop_{name}", icon=":material/stop:"):
         job.stop()
         st.session_state[_STOPPED][name] = full_key[1]
+        st.session_state[f"{_STOPPED}.{name}"] = job  # what it did until it stopped, for the run history
+        job.finished.wait(wait_s())  # a stop takes effect at the next step or epoch
         st.rerun(scope="app")
 
 

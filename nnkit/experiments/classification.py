@@ -192,7 +192,7 @@ GUIDED = (
            lambda s: s["val_accuracy"] >= 0.92 and abs(s["train_accuracy"] - s["val_accuracy"]) < 0.04),
     # Adam at lr 1: validation accuracy 0.167, 0.098, 0.098 and training loss 2.2-2.4, about log 10 (chance)
     Guided("lr_too_high", {"optimizer": "adam", "lr": 1.0, "epochs": 5},
-           lambda s: s["outcome"] == "diverged" or (s["val_accuracy"] < 0.3 and s["train_loss"] > 1.5)),
+           lambda s: s["outcome"] != "diverged" and s["val_accuracy"] < 0.3 and 1.8 < s["train_loss"] < 3.0),
     # 9 steps in 3 epochs: validation accuracy 0.34, 0.23, 0.40
     Guided("big_batch", {"optimizer": "sgd", "lr": 0.1, "batch_size": 512, "epochs": 3},
            lambda s: s["steps"] == 9 and s["val_accuracy"] < 0.6),

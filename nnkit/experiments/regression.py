@@ -144,6 +144,9 @@ def summary(result: dict) -> dict:
             "best_degree": result["labels"]["best"]}
 
 
+RUN_METRICS = ("loss", "loss_nn_linear", "w", "b", "loss_raw", "loss_standardized")  # what record's rows hold
+
+
 def record(p: RegressionParams, result: dict):
     """A gradient-descent run as a run record (one row per step), or None for the closed-form
     polynomial fit, which trains nothing."""
@@ -185,7 +188,7 @@ def _near_least_squares(fit: dict, s: dict, tol: float) -> bool:
 GUIDED = (
     # 0.01 is far below the stable limit (0.95 here): 200 small steps stop short of the answer (w 1.89, not 1.96)
     Guided("small_lr", {"task": "linear", "lr": 0.01},
-           lambda s: s["stable_lr"] > 0.5 and not _near_least_squares(s["by_hand"], s, 0.03)),
+           lambda s: s["stable_lr"] > 0.5 and s["by_hand"]["w"] < s["least_squares"]["w"] - 0.03),
     # between half the limit and the limit every step overshoots, yet the zig-zag shrinks onto the answer
     Guided("zigzag", {"task": "linear", "lr": 0.8},
            lambda s: s["stable_lr"] / 2 < 0.8 < s["stable_lr"] and _near_least_squares(s["by_hand"], s, 1e-6)),

@@ -86,7 +86,6 @@ STRINGS = {
     "cls.runs.train_accuracy": "Training accuracy",
     "cls.runs.val_accuracy": "Validation accuracy",
     "cls.runs.val_loss": "Validation loss",
-    "cls.runs.test_accuracy": "Test accuracy (if scored)",
     "cls.loss": "loss",
     "cls.accuracy": "accuracy",
     "cls.eval.first": "Train the model first (Train tab), or load a model file.",
@@ -182,7 +181,7 @@ STRINGS = {
     "guided.classification.small_batch.title": "Small batches: many noisy steps",
     "guided.classification.small_batch.look": "Batches of 8 images make 432 gradient steps in the same three epochs: the per-step curves jump about, yet validation accuracy is already over 90%.",
     "guided.classification.mse_loss.title": "MSE instead of cross-entropy",
-    "guided.classification.mse_loss.look": "Trained with the mean squared error on one-hot targets, the same network gets under 60% of the validation digits right after 10 epochs, where cross-entropy with the same settings gets over 90%.",
+    "guided.classification.mse_loss.look": "Trained with the mean squared error on one-hot targets, the same network gets under 60% of the validation digits right after 10 epochs. Then set the loss back to cross-entropy, train again and compare the two runs.",
     "guided.classification.small_train_long.title": "Little data, trained long",
     "guided.classification.small_train_long.look": "With only 20% of the training images kept for training, training accuracy reaches 100% and its loss keeps falling, while the validation accuracy flattens about 5 points lower and its loss stops improving: the model memorises rather than generalises.",
 }

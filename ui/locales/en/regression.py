@@ -126,7 +126,7 @@ STRINGS = {
     "reg.runs.w": "w",
     "reg.runs.b": "b",
     "reg.runs.loss_raw": "Loss (raw features)",
-    "reg.runs.loss_standardized": "Loss (standardised features)",
+    "reg.runs.loss_standardized": "Loss (standardized features)",
     "reg.runs.distance": "Distance to least squares",
     "param.reg.n_points": "Number of points",
     "param.reg.n_points.help": "How many noisy points are generated.",
