@@ -117,6 +117,8 @@ def _table(runs: list[Run], params_cls: type, finals: dict[str, str]):
     import pandas as pd
 
     changed = differing([r.record for r in runs])
+    # a number none of these runs has (another task's loss) would be a column of dashes
+    shown = {key: label for key, label in finals.items() if any(r.record.summary.get(key) is not None for r in runs)}
     rows = []
     for run in runs:
         row = {"#": run.label, t("runs.colour"): run.colour}
@@ -124,7 +126,7 @@ def _table(runs: list[Run], params_cls: type, finals: dict[str, str]):
                     for n in changed})
         row[t("runs.outcome")] = t(f"runs.outcome.{run.record.outcome}") + \
             "".join(f" · {t(f'runs.tag.{tag}')}" for tag in run.record.tags if tag in ("resumed", "loaded"))
-        row.update({label: _number(run.record.summary.get(key)) for key, label in finals.items()})
+        row.update({label: _number(run.record.summary.get(key)) for key, label in shown.items()})
         rows.append(row)
     frame = pd.DataFrame(rows)
     colour = t("runs.colour")
