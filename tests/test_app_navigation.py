@@ -22,7 +22,7 @@ PARAMS = {"activations": ActivationsParams, "regression": RegressionParams, "cla
 LEFT = {
     "activations": {"epochs": 300 + 40, "lr": 0.05, "noise": 0.2, "n_points": 100, "hidden_layers": 2,
                     "hidden_size": 8, "dataset": "xor"},
-    "regression": {"task": "polynomial", "lr": 2.0, "n_points": 50, "noise": 0.5, "iterations": 120, "degree": 5},
+    "regression": {"task": "multiple", "lr": 2.0, "n_points": 50, "noise": 0.5, "iterations": 120, "spread": 5.0},
     "classification": {"epochs": 3, "lr": 0.005, "hidden_layers": 2, "hidden_size": 64, "batch_size": 64},
 }
 

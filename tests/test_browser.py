@@ -133,8 +133,9 @@ def test_home_then_activations_in_both_languages(server, page):
     page.get_by_role("heading", name="Activation functions").wait_for()
     no_exception(page)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    charts.nth(7).wait_for(timeout=60_000)
-    assert charts.count() == 8  # f, f' and its saturation strip, softmax, two regions, the losses, the hidden view
+    charts.nth(8).wait_for(timeout=60_000)
+    # f, f' and its saturation strip, softmax, two regions, the losses, the hidden view, the runs overlay
+    assert charts.count() == 9
     for i in range(charts.count()):  # each chart drew something (Vega renders to canvas or svg)
         assert charts.nth(i).locator("canvas, svg").count() > 0
     shot(page, "activations-en")
@@ -144,7 +145,7 @@ def test_home_then_activations_in_both_languages(server, page):
     page.get_by_role("heading", name="激活函数").wait_for()
     no_exception(page)
     assert "lang=zh" in page.url
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 8
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 9
     shot(page, "activations-zh")
 
 
@@ -169,8 +170,8 @@ def test_regression_page_tasks_and_a_csv_upload(server, page, tmp_path):
     page.get_by_role("heading", name="One variable, two ways").wait_for()
     no_exception(page)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    charts.nth(2).wait_for(timeout=60_000)
-    assert charts.count() == 3
+    charts.nth(3).wait_for(timeout=60_000)
+    assert charts.count() == 4  # the line, the loss surface, the losses, the runs overlay
     shot(page, "regression-linear-en")
 
     page.goto(f"{server}/regression?task=polynomial&lang=zh&degree=12")
@@ -183,7 +184,7 @@ def test_regression_page_tasks_and_a_csv_upload(server, page, tmp_path):
 
     csv = tmp_path / "houses.csv"
     csv.write_text(EXAMPLE)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
+    page.locator('[class*="st-key-csv_file"] [data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
     page.get_by_text("R²").wait_for(timeout=60_000)
     settle(page)
     no_exception(page)
@@ -380,7 +381,7 @@ def test_a_picture_over_the_limit_says_its_size_in_the_page_language(server, pag
     page.goto(f"{server}/classification?lang=zh")
     settle(page)
     page.get_by_role("tab", name="写一个数字").click()
-    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+    upload = page.locator('[class*="st-key-cls_picture"] [data-testid="stFileUploaderDropzoneInput"]')
     upload.set_input_files(str(not_a_picture))
     page.get_by_text("这个文件不是图片").wait_for(timeout=30_000)
     upload.set_input_files(str(photo))
