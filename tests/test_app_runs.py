@@ -51,12 +51,13 @@ def test_each_training_is_kept_and_the_table_shows_what_differs():
 
 
 def test_the_overlay_draws_the_ticked_runs_in_their_table_colours():
-    at = open_page("activations", query=QUICK)
+    at = open_page("activations", query={"epochs": "300", "n_points": "100"})
     setting(at, P, "lr").set_value(0.1).run()
     spec = _overlay(at)
     scale = spec["encoding"]["color"]["scale"]
     assert scale["domain"] == ["#1", "#2"] and scale["range"] == [runs.COLOURS[0], runs.COLOURS[1]]
-    assert spec["encoding"]["y"]["scale"]["type"] == "log"  # a loss spans decades
+    losses = [row["loss"] for r in _runs(at) for row in r.record.history]
+    assert max(losses) / min(losses) > 10 and spec["encoding"]["y"]["scale"]["type"] == "log"  # across decades
     at.multiselect(key="activations.runs.ticked").set_value(["#2"]).run()
     assert _overlay(at)["encoding"]["color"]["scale"]["domain"] == ["#2"]
     setting(at, P, "lr").set_value(0.2).run()  # a new run is ticked; #1 stays unticked
@@ -66,6 +67,13 @@ def test_the_overlay_draws_the_ticked_runs_in_their_table_colours():
     spec = _overlay(at)
     assert spec["encoding"]["y"]["title"] == "Training accuracy, without an activation"
     assert "type" not in spec["encoding"]["y"].get("scale", {})  # accuracy: linear
+
+
+def test_a_loss_within_one_decade_is_drawn_on_a_linear_axis():
+    at = open_page("activations", query=QUICK)  # 20 epochs: the loss has not fallen tenfold
+    losses = [row["loss"] for row in _runs(at)[0].record.history]
+    assert max(losses) / min(losses) < 10
+    assert "type" not in _overlay(at)["encoding"]["y"]["scale"]  # a log axis would label no tick
 
 
 def test_restore_puts_a_runs_settings_back_in_the_page_and_the_link():

@@ -271,7 +271,12 @@ def live_lines(rows: list[dict], x: str, y: str, color: str, x_title: str, y_tit
 def runs_overlay(rows: list[dict], x_title: str, y_title: str, runs: tuple[str, ...], colours: tuple[str, ...],
                  log_y: bool = False, height: int = 280) -> dict:
     """One metric of several runs, each run in the colour it has in the runs table."""
-    scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    values = [r["y"] for r in rows]
+    # a log axis helps only across decades: within one it flattens the curve and labels no tick
+    if log_y and min(values) > 0 and max(values) / min(values) > 10:
+        scale = alt.Scale(type="log")
+    else:
+        scale = alt.Scale(zero=False)
     return alt.Chart(pd.DataFrame(rows)).mark_line().encode(
         x=alt.X("x:Q", title=x_title, axis=alt.Axis(format="d", tickMinStep=1)),  # epochs and steps are whole
         y=alt.Y("y:Q", title=y_title, scale=scale),
