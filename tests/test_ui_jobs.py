@@ -46,12 +46,13 @@ def test_a_slow_result_shows_progress_and_stop_then_stays_stopped(monkeypatch):
     assert not at.exception, at.exception
     assert at.get("progress"), "the running job shows its progress"
     assert not any(m.label == en.STRINGS["act.accuracy"] for m in at.metric)  # no result yet
+    key = next(k for k in shared.results().entries if k[0] == "act" and 515151 in k[1])
+    job = shared.results().entries[key].job
+    _wait(lambda: job.steps_done >= 2)  # a few epochs done: something to keep when it stops
     stop = next(b for b in at.button if b.key == "_job_stop_act")
     stop.click().run()
     assert not at.exception, at.exception
     assert any(i.value == en.STRINGS["jobs.stopped"] for i in at.info)
-    key = next(k for k in shared.results().entries if k[0] == "act" and 515151 in k[1])
-    job = shared.results().entries[key].job
     _wait(lambda: job.finished.is_set())
     assert job.stopped and job.result is not None  # fit returned early, with outcome "stopped"
     at.run()  # a rerun does not start it again behind the learner's back

@@ -66,6 +66,8 @@ def add(page: str, record: RunRecord, identity: str | None = None) -> Run | None
     """Keep `record` as a run of `page`; the same identity (default: the same settings) replaces its
     earlier run, keeping its number and colour. Pages hand over the run they show on every rerun:
     one the learner deleted while it was showing stays deleted."""
+    if not record.history:
+        return None  # stopped before its first epoch: nothing to compare
     runs = book(page)
     identity = identity or json.dumps([record.experiment, record.settings], sort_keys=True)
     for run in runs.runs:
