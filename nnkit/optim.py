@@ -1,19 +1,32 @@
-"""The optimizers nnkit trains with: torch.optim.Adam or SGD, on torch's fused kernel where it can.
+"""The optimizers nnkit trains with, made by one factory, on torch's fused kernel where it can.
+
+- `make_optimizer(name, params, lr, *, weight_decay=0.0, momentum=0.0, nesterov=False)`: the
+  torch.optim class named in OPTIMIZERS ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
+  over `params` (tensors or param-group dicts), fused where torch has the kernel and the device allows.
+- `can_fuse(params)`: whether torch's fused kernel can update these tensors.
 
 A default (for-loop) Adam step runs about ten small operations per parameter tensor, each one a
 pass over the weights; the fused kernel does the whole update in one pass. On this kind of CPU a
 784-256-10 MLP then trains 1.15-1.35x faster (bench/bench_classification.py). The fused and the
 default kernels compute the same formula, in a different order of float operations: results agree
 to float rounding (tests/test_nnkit_optim.py), and the exported scripts write the same optimizer.
+
+`weight_decay` is torch's own: SGD, Adam, RMSprop, Adagrad and Adadelta add weight_decay * w to the
+gradient (the same as an L2 penalty (wd/2)*||w||^2 in the loss, nnkit.regularize.norm_penalty);
+AdamW shrinks the weights directly, apart from the adaptive step (decoupled weight decay).
+Param groups may set their own weight_decay (nnkit.regularize.decay_groups: weights, not biases).
 """
 
 from __future__ import annotations
 
 import torch
 
-# Where torch (2.4 and later) has fused Adam and SGD kernels for floating-point parameters.
+# Where torch (2.4 and later) has fused kernels for floating-point parameters.
 FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu")
-OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+              "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad, "adadelta": torch.optim.Adadelta}
+FUSED = ("sgd", "adam", "adamw", "adagrad")  # torch has no fused RMSprop or Adadelta (2.14)
+MOMENTUM = ("sgd", "rmsprop")  # the ones with a `momentum` setting
 KERNEL_CHOICES = ("fused", "foreach")  # settings of how torch computes a step, not of what it computes
 
 
@@ -21,15 +34,38 @@ def can_fuse(params: list[torch.Tensor]) -> bool:
     return bool(params) and all(p.device.type in FUSED_DEVICES and p.is_floating_point() for p in params)
 
 
-def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
-    """torch.optim.Adam (name "adam") or SGD ("sgd") over `params`, fused where the device allows."""
+def make_optimizer(name: str, params, lr: float, *, weight_decay: float = 0.0, momentum: float = 0.0,
+                   nesterov: bool = False) -> torch.optim.Optimizer:
+    """torch.optim's optimizer `name` (a key of OPTIMIZERS) over `params`, fused where it can be.
+
+    `params` is an iterable of tensors or of param-group dicts (a group's own settings, such as
+    its weight_decay, win over the arguments). `momentum` applies to "sgd" and "rmsprop",
+    `nesterov` to "sgd" only (torch needs momentum > 0 for it); other optimizers refuse them
+    rather than ignore them silently."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}")
-    params = list(params)
-    # None, not False, elsewhere: False would also turn off the foreach kernels torch picks on a GPU
-    optimizer = OPTIMIZERS[name](params, lr=lr, fused=True if can_fuse(params) else None)
+    if momentum and name not in MOMENTUM:
+        raise ValueError(f"optimizer {name!r} has no momentum setting")
+    if nesterov and name != "sgd":
+        raise ValueError(f"optimizer {name!r} has no nesterov setting")
+    params = [{**p, "params": _tensors(p["params"])} if isinstance(p, dict) else p for p in params]
+    tensors = [t for p in params for t in (p["params"] if isinstance(p, dict) else [p])]
+    options = {"lr": lr, "weight_decay": weight_decay}
+    if name in MOMENTUM:
+        options["momentum"] = momentum
+    if name == "sgd":
+        options["nesterov"] = nesterov
+    if name in FUSED:
+        # None, not False, elsewhere: False would also turn off the foreach kernels torch picks on a GPU
+        options["fused"] = True if can_fuse(tensors) else None
+    optimizer = OPTIMIZERS[name](params, **options)
     optimizer.register_load_state_dict_pre_hook(_keep_kernel)
     return optimizer
+
+
+def _tensors(params) -> list[torch.Tensor]:
+    """A group's "params" as a list (torch also takes one tensor or a generator, read once)."""
+    return [params] if isinstance(params, torch.Tensor) else list(params)
 
 
 def _keep_kernel(optimizer: torch.optim.Optimizer, state_dict: dict) -> dict:

@@ -37,15 +37,17 @@ def _model(dtype):
 # and 1.8e-7 in float32 (about two float32 steps at 1.0). A wrong formula (no bias correction,
 # eps inside the square root, a missed step) moves them by 1e-4 or more.
 @pytest.mark.parametrize("dtype, atol", [(torch.float64, 1e-12), (torch.float32, 2e-6)])
-@pytest.mark.parametrize("name, reference", [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD)])
+@pytest.mark.parametrize("name, reference", [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD),
+                                             ("adamw", torch.optim.AdamW), ("adagrad", torch.optim.Adagrad)])
 def test_fused_kernels_train_like_torchs_default_ones(name, reference, dtype, atol):
     x, y = _data(dtype)
     ours = _model(dtype)
     theirs = _model(dtype)
-    optimizer = make_optimizer(name, ours.parameters(), 0.01)
+    # with weight decay on, so that the kernels must also agree on how they decay
+    optimizer = make_optimizer(name, ours.parameters(), 0.01, weight_decay=0.01)
     assert optimizer.param_groups[0]["fused"] is True  # on a CPU, torch has the fused kernel
     got = _train(optimizer, ours, x, y, 100)
-    want = _train(reference(theirs.parameters(), lr=0.01), theirs, x, y, 100)
+    want = _train(reference(theirs.parameters(), lr=0.01, weight_decay=0.01), theirs, x, y, 100)
     assert torch.allclose(got, want, rtol=0, atol=atol), (got - want).abs().max()
     initial = torch.cat([p.detach().flatten() for p in _model(dtype).parameters()])
     assert (got - initial).abs().max() > 1e-2  # it trained: far more than the tolerance
@@ -56,8 +58,51 @@ def test_parameters_off_the_fused_devices_get_torchs_default_kernel():
     assert not can_fuse(params)
     assert make_optimizer("adam", params, 0.1).param_groups[0]["fused"] is None
     assert can_fuse([torch.zeros(3, requires_grad=True)])
-    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
-        make_optimizer("rmsprop", params, 0.1)
+    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
+        make_optimizer("lbfgs", params, 0.1)
+
+
+# name, the settings given, the torch class, the settings its param group must then hold
+CASES = [
+    ("sgd", {"weight_decay": 0.01, "momentum": 0.9, "nesterov": True}, torch.optim.SGD,
+     {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01, "fused": True}),
+    ("sgd", {}, torch.optim.SGD, {"momentum": 0.0, "nesterov": False, "weight_decay": 0.0, "fused": True}),
+    ("adam", {"weight_decay": 0.001}, torch.optim.Adam, {"weight_decay": 0.001, "decoupled_weight_decay": False}),
+    ("adamw", {"weight_decay": 0.05}, torch.optim.AdamW, {"weight_decay": 0.05, "fused": True}),
+    ("rmsprop", {"momentum": 0.5, "weight_decay": 0.1}, torch.optim.RMSprop,
+     {"momentum": 0.5, "weight_decay": 0.1}),
+    ("adagrad", {"weight_decay": 0.2}, torch.optim.Adagrad, {"weight_decay": 0.2, "fused": True}),
+    ("adadelta", {"weight_decay": 0.3}, torch.optim.Adadelta, {"weight_decay": 0.3}),
+]
+
+
+@pytest.mark.parametrize("name, settings, cls, want", CASES)
+def test_each_name_makes_torchs_optimizer_with_the_given_settings(name, settings, cls, want):
+    optimizer = make_optimizer(name, _model(torch.float32).parameters(), 0.02, **settings)
+    assert type(optimizer) is cls
+    group = optimizer.param_groups[0]
+    assert group["lr"] == 0.02
+    assert {k: group[k] for k in want} == want
+    if name in ("rmsprop", "adadelta"):  # torch has no fused kernel for these
+        assert group.get("fused") is None
+
+
+def test_param_groups_keep_their_own_weight_decay():
+    model = _model(torch.float32)
+    weights = [p for p in model.parameters() if p.ndim > 1]
+    biases = (p for p in model.parameters() if p.ndim == 1)  # a generator, as torch allows
+    optimizer = make_optimizer("sgd", [{"params": weights, "weight_decay": 0.1}, {"params": biases}],
+                               0.01, weight_decay=0.0)
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.1, 0.0]
+    assert [len(g["params"]) for g in optimizer.param_groups] == [2, 2]
+    assert all(g["fused"] is True for g in optimizer.param_groups)
+
+
+@pytest.mark.parametrize("name, settings", [("adam", {"momentum": 0.9}), ("rmsprop", {"nesterov": True}),
+                                            ("adagrad", {"momentum": 0.1})])
+def test_a_setting_the_optimizer_lacks_is_refused_not_ignored(name, settings):
+    with pytest.raises(ValueError, match=f"optimizer '{name}' has no"):
+        make_optimizer(name, _model(torch.float32).parameters(), 0.01, **settings)
 
 
 def _saved(optimizer) -> dict:
