@@ -13,6 +13,13 @@ trail the validation numbers, which are measured at the end. With `score_train=T
 set is scored again at the end of the epoch in eval mode, exactly as `val` is, so the two can be put
 side by side; the running averages are then kept as "running_loss" and "running_acc".
 
+With `penalty` (a function model -> tensor, e.g. nnkit.regularize.norm_penalty), each step
+minimises loss + penalty, but the reported "loss", "train_loss" (and "running_loss") stay the data
+loss alone, the number the validation loss is measured in, so the two curves stay comparable and
+the generalisation gap is val_loss - train_loss. The penalty's own value is reported beside them:
+"penalty" in step events and "train_penalty" (its average over the epoch's steps) in epoch events.
+Without `penalty`, those keys are absent.
+
 A listener stops training by raising `StopTraining`; `fit` then returns the partial history.
 A loss that becomes NaN or infinite ends the run with outcome "diverged" instead of an exception.
 """
@@ -74,7 +81,8 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
         train: tuple[torch.Tensor, torch.Tensor], *, epochs: int, batch_size: int | None = None,
         val: tuple[torch.Tensor, torch.Tensor] | None = None, callback: Callback | None = None,
         scheduler=None, generator: torch.Generator | None = None, start_epoch: int = 0,
-        zero_grad: bool = True, shuffle_seed: int | None = None, score_train: bool = False) -> FitResult:
+        zero_grad: bool = True, shuffle_seed: int | None = None, score_train: bool = False,
+        penalty: Callable[[nn.Module], torch.Tensor] | None = None) -> FitResult:
     """Train `model` for `epochs` epochs on tensors `train = (x, y)` already on the device.
 
     Batches are drawn by index from a `randperm` (shuffled each epoch with `generator`);
@@ -84,6 +92,8 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
     epoch N sees exactly the batches an uninterrupted run would have seen.
     `zero_grad=False` lets gradients pile up across steps, the classic bug of a forgotten
     `optimizer.zero_grad()`: the regression page shows what it does.
+    `penalty(model)` is added to each step's loss before `backward` (see the module docstring for
+    what is reported).
     """
     emit = callback or (lambda event: None)
     x, y = train
@@ -103,7 +113,7 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                     generator = torch.Generator().manual_seed(shuffle_seed + epoch)
                 order = torch.randperm(n, generator=generator).to(x.device)
                 batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
-            loss_sum, correct = 0.0, 0
+            loss_sum, correct, penalty_sum = 0.0, 0, 0.0
             for idx in batches:
                 xb, yb = (x, y) if idx is None else (x[idx], y[idx])
                 if zero_grad:
@@ -111,7 +121,11 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                 out = model(xb)
                 loss = loss_fn(out, yb)
                 loss_value = loss.item()  # a CPU-GPU sync point, needed to report and to check
-                if not math.isfinite(loss_value):
+                if penalty is not None:
+                    extra = penalty(model)
+                    penalty_value = extra.item()
+                    loss = loss + extra
+                if not math.isfinite(loss_value) or (penalty is not None and not math.isfinite(penalty_value)):
                     result.outcome = "diverged"
                     emit({"event": "diverged", "epoch": epoch, "step": step, "loss": loss_value})
                     return result
@@ -121,6 +135,9 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                 result.step_losses.append(loss_value)
                 loss_sum += loss_value * len(yb)
                 event = {"event": "step", "epoch": epoch, "step": step, "loss": loss_value, "lr": lr}
+                if penalty is not None:
+                    penalty_sum += penalty_value * len(yb)
+                    event["penalty"] = penalty_value
                 if classification:
                     hits = (out.detach().argmax(dim=1) == yb).sum()
                     correct = correct + hits  # a tensor: no CPU-GPU sync until the epoch ends
@@ -134,6 +151,8 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                       "lr": optimizer.param_groups[0]["lr"]}
             if classification:
                 record["train_acc"] = int(correct) / n
+            if penalty is not None:
+                record["train_penalty"] = penalty_sum / n
             if score_train:  # one more pass over the training set, in eval mode, as the validation set's
                 record["running_loss"] = record["train_loss"]
                 if classification:
