@@ -36,7 +36,7 @@ def _l2(lam):
 
 
 # 50 full-batch steps in float32: measured 6e-8 (plain) and 1.8e-7 (momentum 0.9), float rounding.
-# Penalising the biases too, or lam instead of lam/2, moves the weights by 1e-3 or more.
+# Decaying the biases too, or by lam instead of lam/2, moves them by 0.045 (measured).
 @pytest.mark.parametrize("settings", [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}])
 def test_sgd_with_an_l2_penalty_is_sgd_with_weight_decay(settings):
     x, y = _regression(200, 0.1)
