@@ -101,7 +101,7 @@ def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epo
     loss_fn = nn.MSELoss() if regression else nn.CrossEntropyLoss()
     optimizer = make_optimizer("adam", model.parameters(), lr)
     result = fit(model, loss_fn, optimizer, train, epochs=epochs, batch_size=batch_size, val=data.part("val"),
-                 callback=callback, generator=torch.Generator().manual_seed(seed), score_train=True)
+                 callback=callback, shuffle_seed=seed, score_train=True)
     return Trained(hidden, n_params(model), result.outcome, result.epochs, model)
 
 

@@ -15,7 +15,8 @@ from nnkit.experiments.regression import RegressionParams
 from ui.locales import en, zh
 
 TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数"),
-          "regression": ("Regression", "回归"), "classification": ("Classification", "分类")}
+          "regression": ("Regression", "回归"), "classification": ("Classification", "分类"),
+          "overfitting": ("Overfitting", "过拟合")}
 
 
 def charts(at) -> list[dict]:

@@ -20,6 +20,8 @@ COMMENTS = {
         "split": "Shuffle once, then cut: training, validation and test sets never share a point",
         "loader": "shuffle=True does the same with RandomSampler; given to the sampler alone, the generator "
                   "draws only the order. One batch holding every point needs no shuffle.",
+        "reseed": "each epoch's order depends on its number alone (the sampler draws one more permutation "
+                  "after its last batch, which would shift the next epoch's)",
         "no_grad": "testing needs no gradients",
         "same_start": "every network starts from the same seed",
         "choose": "The validation set picks the model; the test set scores it once, at the very end, "
@@ -34,6 +36,7 @@ COMMENTS = {
         "split": "先打乱一次再切分:训练集、验证集和测试集没有共同的点",
         "loader": "shuffle=True 也是用 RandomSampler 做的;生成器只交给采样器时,它只用来抽取顺序。"
                   "一个批次就装下所有点时无需打乱",
+        "reseed": "每轮的顺序只取决于轮次(采样器在最后一批之后还会多抽一次排列,否则会错开下一轮的顺序)",
         "no_grad": "测试时不用计算梯度",
         "same_start": "每个网络都从同一个种子出发",
         "choose": "由验证集挑选模型;测试集只在最后评分一次,它的数字从未参与选择,所以仍是诚实的估计",
@@ -88,11 +91,12 @@ def train(hidden_sizes, x, y, n_in, n_out):
     model = build(n_in, hidden_sizes, n_out)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR, fused=True)
     train_set = TensorDataset(x, y)
-    g = torch.Generator().manual_seed(SEED)
+    g = torch.Generator()
     # {c[loader]}
     sampler = RandomSampler(train_set, generator=g) if BATCH_SIZE < len(train_set) else None
     loader = DataLoader(train_set, batch_size=BATCH_SIZE, sampler=sampler)
     for epoch in range(EPOCHS):
+        g.manual_seed(SEED + epoch)  # {c[reseed]}
         model.train()
         for xb, yb in loader:
             optimizer.zero_grad()
