@@ -5,6 +5,7 @@ import streamlit as st
 from nnkit.experiments.overfitting import (DEPTHS, EXPERIMENT, MODELS, RUN_METRICS, SETTINGS, WIDTHS,
                                            TRAIN_SIZES, OverfittingParams as P, applies, epochs_total, record,
                                            run)
+from nnkit.runs import thin
 from ui import charts, guided, runs
 from ui.i18n import t
 from ui.page import code_section, header, share_link
@@ -29,7 +30,8 @@ SET_NAMES = {name: t(f"ovf.set.{name}") for name in ("train", "val", "test")}
 
 
 def gap_chart(history: list[dict], where=st) -> None:
-    rows = [{"x": e["epoch"] + 1, "train": e["train_loss"], "val": e["val_loss"]} for e in history]
+    # at most 1,000 epochs a chart: Altair refuses a chart of over 5,000 rows
+    rows = [{"x": e["epoch"] + 1, "train": e["train_loss"], "val": e["val_loss"]} for e in thin(history, 1000)]
     where.vega_lite_chart(spec=charts.gap_curves(rows, (SET_NAMES["train"], SET_NAMES["val"]), t("ovf.epoch"),
                                                  t("ovf.loss"), t("ovf.gap")), width="stretch")
 

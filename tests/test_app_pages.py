@@ -58,7 +58,8 @@ GARBAGE = {"seed": "-5", "lr": "banana", "x_min": "-100", "functions": ["relu", 
            "task": "quadratic", "iterations": "-3", "true_weights": "1", "zero_grad": "maybe", "degree": "99"}
 BAD_ON_PAGE = {"classification": ["lr", "dataset", "epochs", "hidden_layers"],
                "activations": ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"],
-               "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"]}
+               "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"],
+               "overfitting": ["lr", "dataset", "n_points", "epochs"]}
 
 
 @pytest.mark.parametrize("page", PAGES)
