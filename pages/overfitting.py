@@ -29,11 +29,11 @@ if result is not None and (made := record(p, result)) is not None:
 SET_NAMES = {name: t(f"ovf.set.{name}") for name in ("train", "val", "test")}
 
 
-def gap_chart(history: list[dict], where=st) -> None:
+def gap_chart(history: list[dict], where=st, loss: str | None = None) -> None:
     # at most 1,000 epochs a chart: Altair refuses a chart of over 5,000 rows
     rows = [{"x": e["epoch"] + 1, "train": e["train_loss"], "val": e["val_loss"]} for e in thin(history, 1000)]
     where.vega_lite_chart(spec=charts.gap_curves(rows, (SET_NAMES["train"], SET_NAMES["val"]), t("ovf.epoch"),
-                                                 t("ovf.loss"), t("ovf.gap")), width="stretch")
+                                                 loss or t("ovf.loss"), t("ovf.gap")), width="stretch")
 
 
 def u_chart(trained: list, label: str, where) -> None:
@@ -91,7 +91,7 @@ elif p.section == "approximation":
     a.metric(t("ovf.params"), net.params)
     b.metric(t("ovf.train_loss"), f"{net.train_loss:.4f}")
     c.metric(t("ovf.val_loss"), f"{net.val_loss:.4f}")
-    gap_chart(net.history)
+    gap_chart(net.history, loss=t("ovf.mse"))
     st.markdown(t("ovf.approximation.explain"))
 else:
     rows = [{"size": size, "loss": n.history[-1][f"{s}_loss"],

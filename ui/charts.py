@@ -368,7 +368,9 @@ def pieces(points: list[dict], curves_: list[dict], units: list[dict], x_title: 
 def learning_curves(rows: list[dict], x_title: str, y_title: str, height: int = 300) -> dict:
     """Loss against training-set size (log axis) {"size", "loss", "curve"}, one line per curve."""
     return alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
-        x=alt.X("size:Q", title=x_title, scale=alt.Scale(type="log")), y=alt.Y("loss:Q", title=y_title),
+        x=alt.X("size:Q", title=x_title, scale=alt.Scale(type="log", nice=False,
+                                                         domain=[min(r["size"] for r in rows), max(r["size"] for r in rows)])),
+        y=alt.Y("loss:Q", title=y_title),
         color=alt.Color("curve:N", title=None, scale=alt.Scale(scheme="category10"), legend=alt.Legend(orient="top")),
         strokeDash=alt.StrokeDash("curve:N", title=None), tooltip=["size", "curve", alt.Tooltip("loss:Q", format=".4f")],
     ).properties(height=height).to_dict()

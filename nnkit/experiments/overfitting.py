@@ -6,7 +6,9 @@ fixed width; the validation loss picks the model and the test set scores it once
 "approximation" fits a 1-D curve with one hidden layer of k units. "data_size" trains a small and
 a large network on growing training sets. Measured on the defaults (seeds 0-2, moons, 150 points,
 noise 0.3): the validation loss falls from width 1 to a minimum at width 8-16 and rises after it,
-and at width 16 each added layer raised it (depth did not help generalization on this task).
+and at width 16 each added layer lowered the training loss but left the validation loss above the
+one-layer network's (depth did not help generalization on this task). The k-unit ReLU fit of
+sin(3x) depends on its seed: at k = 12 validation MSE 0.013, 0.082, 0.099 for seeds 0-2.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class OverfittingParams:
     epochs: int = param(300, "int", lo=10, hi=2000, step=10)
     batch_size: int = param(64, "int", lo=1, hi=512, step=1)
     # approximation
-    units: int = param(8, "int", lo=1, hi=64, step=1)
+    units: int = param(12, "int", lo=1, hi=64, step=1)
     activation: str = param("relu", "choice", choices=("relu", "tanh", "sigmoid"))
     approx_lr: float = param(0.05, "float", lo=0.0001, hi=1.0, log=True)
     approx_epochs: int = param(1000, "int", lo=10, hi=5000, step=10)
@@ -186,18 +188,23 @@ RUN_METRICS = ("train_loss", "val_loss")
 
 
 def _u_shaped(sweep: dict) -> bool:
-    val = sweep["val_loss"]
+    """Underfit at the small end, lowest inside, overfit at the large end (training loss still falling)."""
+    val, train = sweep["val_loss"], sweep["train_loss"]
     i = int(np.argmin(val))
-    return 0 < i < len(val) - 1 and val[0] > 1.5 * val[i] and val[-1] > 1.2 * val[i]
+    return 0 < i < len(val) - 1 and val[0] > 1.5 * val[i] and val[-1] > 1.2 * val[i] and train[-1] < train[i]
 
 
 GUIDED = (
+    # measured (seed 0): validation loss 0.693 at width 1, 0.187 at width 16, 0.244 at width 128
     Guided("u_curve", {"section": "capacity"}, lambda s: _u_shaped(s["width"])),
+    # measured (seed 0, width 16): training loss 0.189, 0.049, 0.007, 0.002; validation 0.187, 0.285, 0.909, 0.559
     Guided("deeper", {"section": "capacity"},
            lambda s: s["depth"]["val_loss"][-1] > s["depth"]["val_loss"][0]
-           and s["depth"]["train_loss"][-1] < s["depth"]["train_loss"][0]),
+           and all(a > b for a, b in zip(s["depth"]["train_loss"], s["depth"]["train_loss"][1:]))),
+    # measured (seed 0): validation loss 0.292 with one ReLU unit, 0.003 with 32
     Guided("one_unit", {"section": "approximation", "units": 1}, lambda s: s["val_loss"] > 0.2),
     Guided("many_units", {"section": "approximation", "units": 32}, lambda s: s["val_loss"] < 0.02),
+    # measured (seed 0): the large network's gap 1.206 on 10 points, 0.083 on 160
     Guided("more_data", {"section": "data_size"},
            lambda s: (s["large"]["val_loss"][-1] - s["large"]["train_loss"][-1])
            < 0.5 * (s["large"]["val_loss"][0] - s["large"]["train_loss"][0])),
