@@ -23,6 +23,8 @@ PAGES = [
     st.Page("pages/regression.py", title=t("nav.regression"), icon=":material/trending_up:", url_path="regression"),
     st.Page("pages/classification.py", title=t("nav.classification"), icon=":material/grid_view:",
             url_path="classification"),
+    st.Page("pages/overfitting.py", title=t("nav.overfitting"), icon=":material/stacked_line_chart:",
+            url_path="overfitting"),
 ]
 page = st.navigation(PAGES)
 device_slot = st.sidebar.empty()

@@ -15,7 +15,8 @@ from nnkit.experiments.regression import RegressionParams
 from ui.locales import en, zh
 
 TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数"),
-          "regression": ("Regression", "回归"), "classification": ("Classification", "分类")}
+          "regression": ("Regression", "回归"), "classification": ("Classification", "分类"),
+          "overfitting": ("Overfitting", "过拟合")}
 
 
 def charts(at) -> list[dict]:
@@ -57,7 +58,8 @@ GARBAGE = {"seed": "-5", "lr": "banana", "x_min": "-100", "functions": ["relu", 
            "task": "quadratic", "iterations": "-3", "true_weights": "1", "zero_grad": "maybe", "degree": "99"}
 BAD_ON_PAGE = {"classification": ["lr", "dataset", "epochs", "hidden_layers"],
                "activations": ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"],
-               "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"]}
+               "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"],
+               "overfitting": ["lr", "dataset", "n_points", "epochs"]}
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -243,3 +243,50 @@ def test_regression_script_lists_only_the_settings_of_its_task(task, listed, lef
     assert listed <= names and not names & left_out
     constant, _ = parse(regression_exp.RegressionParams, {"task": "linear", "init": "constant", "init_value": "3"})
     assert "init_value = 3.0" in regression_exp.export_code(constant)
+
+
+# --- overfitting -------------------------------------------------------------------------------
+
+from nnkit.experiments import overfitting as overfitting_exp  # noqa: E402
+
+
+@pytest.mark.parametrize("settings", [{"epochs": "40"}, {"epochs": "40", "depth_width": "5", "batch_size": "16"},
+                                      {"section": "approximation", "units": "6", "activation": "tanh",
+                                       "approx_epochs": "100"},
+                                      {"section": "data_size", "epochs": "20", "dataset": "circles"}],
+                         ids=["capacity", "capacity-minibatch", "approximation", "data-size"])
+def test_overfitting_export_matches(settings, tmp_path):
+    params, _ = parse(overfitting_exp.OverfittingParams, settings)
+    s = overfitting_exp.summary(overfitting_exp.run(params))
+    out = run_script(overfitting_exp.export_code(params, "zh"), tmp_path)
+    if params.section == "capacity":
+        rows = re.findall(rf"^hidden \[(.*)\] \((\d+) parameters\): train loss = {NUM}, validation loss = {NUM}$", out, re.M)
+        width, depth = s["width"], s["depth"]
+        shared = params.depth_width in overfitting_exp.WIDTHS  # depth 1 is then one of the width sweep's networks
+        expected = list(zip(width["params"], width["train_loss"], width["val_loss"])) + \
+            list(zip(depth["params"], depth["train_loss"], depth["val_loss"]))[1 if shared else 0:]
+        assert [int(n) for _, n, _, _ in rows] == [n for n, _, _ in expected]
+        assert [float(v) for _, _, a, b in rows for v in (a, b)] == pytest.approx(
+            [v for _, a, b in expected for v in (a, b)], abs=1e-5)
+        hidden, loss, acc = re.search(rf"^chosen \[(.*)\]: test loss = {NUM}, test accuracy = {NUM}$", out, re.M).groups()
+        assert [int(h) for h in hidden.split(", ")] == s["chosen"]["hidden"]
+        assert (float(loss), float(acc)) == pytest.approx((s["test"]["loss"], s["test"]["acc"]), abs=1e-5)
+    elif params.section == "approximation":
+        a, b = re.search(rf"^6 units: train loss = {NUM}, validation loss = {NUM}$", out, re.M).groups()
+        assert (float(a), float(b)) == pytest.approx((s["train_loss"], s["val_loss"]), abs=1e-5)
+    else:
+        rows = re.findall(rf"^(\w+) \[\d+\], (\d+) points: train loss = {NUM}, validation loss = {NUM}$", out, re.M)
+        for name in ("small", "large"):
+            mine = [float(v) for n, _, a, b in rows if n == name for v in (a, b)]
+            assert mine == pytest.approx([v for pair in zip(s[name]["train_loss"], s[name]["val_loss"]) for v in pair],
+                                         abs=1e-5)
+
+
+def test_overfitting_script_from_the_page_prints_what_the_page_shows(tmp_path):
+    at = open_page("overfitting", "en", {"epochs": "30"})
+    code = next(c.value for c in at.code if "make_toy2d" in c.value)
+    out = run_script(code, tmp_path)
+    shown = {m.label: m.value for m in at.metric}
+    hidden, loss, acc = re.search(rf"^chosen (\[.*\]): test loss = {NUM}, test accuracy = {NUM}$", out, re.M).groups()
+    assert hidden == shown["Chosen network"]
+    assert f"{float(loss):.4f}" == shown["Test loss"] and f"{float(acc):.1%}" == shown["Test accuracy"]

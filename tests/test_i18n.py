@@ -29,7 +29,7 @@ def test_same_keys_in_both_languages():
     assert not missing_zh and not missing_en, f"missing in zh: {missing_zh}; missing in en: {missing_en}"
 
 
-PAGE_FILES = ("common", "activations", "regression", "classification")
+PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -107,7 +107,11 @@ def _keys_built_at_run_time() -> set[str]:
                                                 "not_choice", "count", "unknown_name")}
     keys |= {f"reg.{part}" for part in ("linear", "multiple", "polynomial", "raw", "standardized", "train", "val")}
     keys |= {f"reg.{task}.intro" for task in ("linear", "multiple", "polynomial")}
-    prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls"}  # the text prefix each page passes to header()
+    keys |= {f"ovf.{section}{part}" for section in ("capacity", "approximation", "data_size") for part in ("", ".intro")}
+    keys |= {f"ovf.depth.{v}" for v in ("helped", "hurt")} | {f"ovf.model.{m}" for m in ("small", "large")}
+    keys |= {f"ovf.set.{s}" for s in ("train", "val", "test")}
+    keys |= {f"ovf.runs.{m}" for m in ("train_loss", "val_loss", "test_loss", "params")}
+    prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
         if page != "home":

@@ -304,3 +304,73 @@ def live_smoothed(rows: list[dict], x: str, x_title: str, y_title: str, domain: 
                                      {"field": "smooth", "type": "quantitative", "format": ".4f"}]
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": rows},
             "height": height, "layer": [line("raw", {"opacity": 0.3, "strokeWidth": 1}), smooth]}
+
+
+@cached
+def gap_curves(rows: list[dict], names: tuple[str, str], x_title: str, y_title: str, gap_title: str,
+               height: int = 260) -> dict:
+    """Training and validation loss {"x", "train", "val"} against `x`, one line each (called
+    `names`), and the generalization gap between them shaded."""
+    data = pd.DataFrame(rows)
+    band = alt.Chart(data).mark_area(opacity=0.25, color="#d62728").encode(
+        x=alt.X("x:Q", title=x_title), y=alt.Y("train:Q", title=y_title), y2="val:Q",
+        tooltip=[alt.Tooltip("x:Q"), alt.Tooltip("gap:Q", title=gap_title, format=".4f")],
+    ).transform_calculate(gap="datum.val - datum.train")
+    long = data.melt(id_vars=["x"], value_vars=["train", "val"], var_name="set", value_name="loss")
+    long["set"] = long["set"].map(dict(zip(("train", "val"), names)))
+    curves_ = alt.Chart(long).mark_line().encode(
+        x="x:Q", y="loss:Q", color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="category10"),
+                                             legend=alt.Legend(orient="top")),
+        tooltip=["x", "set", alt.Tooltip("loss:Q", format=".4f")])
+    return alt.layer(band, curves_).properties(height=height).to_dict()
+
+
+@cached
+def u_curve(rows: list[dict], best: dict, x_title: str, y_title: str, best_note: str, height: int = 300) -> dict:
+    """Loss against parameter count (log axis) {"params", "loss", "set", "shape"}, one line per set,
+    with the lowest validation loss `best` {"params", "loss"} ringed and labelled."""
+    curves_ = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("params:Q", title=x_title, scale=alt.Scale(type="log")),
+        y=alt.Y("loss:Q", title=y_title), color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="category10"),
+                                                        legend=alt.Legend(orient="top")),
+        tooltip=["shape", "params", "set", alt.Tooltip("loss:Q", format=".4f")])
+    mark = alt.Chart(pd.DataFrame([{**best, "note": best_note}])).encode(x="params:Q", y="loss:Q")
+    return alt.layer(curves_, mark.mark_point(size=260, color="black", strokeWidth=1.5),
+                     mark.mark_text(fontWeight="bold", dy=22).encode(text="note:N")).properties(height=height).to_dict()
+
+
+@cached
+def split_scatter(points: list[dict], x_title: str = "x₁", y_title: str = "x₂", size: int = 320) -> dict:
+    """The points of a data set {"x0", "x1", "set", "label"}: colour for the set it went to, shape for its class."""
+    return alt.Chart(pd.DataFrame(points)).mark_point(filled=True, size=45, opacity=0.8).encode(
+        x=alt.X("x0:Q", title=x_title), y=alt.Y("x1:Q", title=y_title),
+        color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="set1"), legend=alt.Legend(orient="top")),
+        shape=alt.Shape("label:N", title=None), tooltip=["set", "label"],
+    ).properties(width=size, height=size).to_dict()
+
+
+@cached
+def pieces(points: list[dict], curves_: list[dict], units: list[dict], x_title: str, y_title: str,
+           height: int = 340) -> dict:
+    """A 1-D fit: data points {"x", "y", "set"}, curves {"x", "y", "curve"} and, thin and grey, each
+    hidden unit's piece {"x", "y", "unit"} (the fit is their sum plus a bias)."""
+    thin_ = alt.Chart(pd.DataFrame(units)).mark_line(strokeWidth=1, opacity=0.45, color="gray").encode(
+        x=alt.X("x:Q", title=x_title), y=alt.Y("y:Q", title=y_title), detail="unit:N", tooltip=["unit"])
+    dots = alt.Chart(pd.DataFrame(points)).mark_circle(size=30, opacity=0.7).encode(
+        x="x:Q", y="y:Q", color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="tableau10")))
+    line = alt.Chart(pd.DataFrame(curves_)).mark_line(strokeWidth=2.5).encode(
+        x="x:Q", y="y:Q", strokeDash=alt.StrokeDash("curve:N", legend=None),
+        color=alt.Color("curve:N", title=None, scale=alt.Scale(scheme="set1")))
+    return alt.layer(thin_, dots, line).resolve_scale(color="independent").properties(height=height).to_dict()
+
+
+@cached
+def learning_curves(rows: list[dict], x_title: str, y_title: str, height: int = 300) -> dict:
+    """Loss against training-set size (log axis) {"size", "loss", "curve"}, one line per curve."""
+    return alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("size:Q", title=x_title, scale=alt.Scale(type="log", nice=False,
+                                                         domain=[min(r["size"] for r in rows), max(r["size"] for r in rows)])),
+        y=alt.Y("loss:Q", title=y_title),
+        color=alt.Color("curve:N", title=None, scale=alt.Scale(scheme="category10"), legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("curve:N", title=None), tooltip=["size", "curve", alt.Tooltip("loss:Q", format=".4f")],
+    ).properties(height=height).to_dict()
