@@ -109,6 +109,7 @@ else:
     st.markdown(t("ovf.data_size.explain"))
 
 runs.panel("overfitting", P, {m: t(f"ovf.runs.{m}") for m in RUN_METRICS},
-           {m: t(f"ovf.runs.{m}") for m in ("train_loss", "val_loss", "test_loss", "params")},
+           # not the test score: runs are compared, and choices made, on validation
+           {m: t(f"ovf.runs.{m}") for m in ("train_loss", "val_loss", "params")},
            log_metrics=RUN_METRICS)
 code_section(EXPERIMENT, p)

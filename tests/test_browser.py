@@ -421,3 +421,25 @@ def test_a_guided_experiment_becomes_a_run_to_compare_and_restore(server, page):
     assert float(lr.input_value()) == 0.1 and "lr=" not in page.url
     assert page.locator('[data-testid="stAlert"]', has_text=title).count() == 0
     page.get_by_text("Your runs (2)").first.wait_for()  # the first run shown again, not a third
+
+
+def test_the_overfitting_page_runs_its_capacity_sweep(server, page):
+    """The default sweep trains in the background, then shows the U-curves, the chosen network and
+    its test score, in the page's language."""
+    from ui.locales import zh
+
+    page.goto(f"{server}/overfitting?lang=zh&epochs=100")
+    settle(page)
+    page.get_by_role("heading", name=zh.STRINGS["ovf.capacity"]).wait_for()
+    page.get_by_text(zh.STRINGS["ovf.test_acc"]).first.wait_for(timeout=120_000)
+    settle(page)
+    no_exception(page)
+    metrics = page.locator('[data-testid="stMetric"]')
+    assert metrics.count() >= 4
+    test_accuracy = metrics.filter(has_text=zh.STRINGS["ovf.test_acc"]).locator('[data-testid="stMetricValue"]')
+    assert test_accuracy.inner_text().endswith("%")
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    assert charts.count() >= 4  # the split, the width and depth sweeps, the chosen network's curves
+    for i in range(charts.count()):
+        assert charts.nth(i).locator("canvas, svg").count() > 0
+    shot(page, "overfitting-capacity-zh")

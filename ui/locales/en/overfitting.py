@@ -73,7 +73,6 @@ STRINGS = {
     "ovf.curves_at": "The large network on {size} training points",
     "ovf.runs.train_loss": "training loss",
     "ovf.runs.val_loss": "validation loss",
-    "ovf.runs.test_loss": "test loss",
     "ovf.runs.params": "parameters",
     "guided.overfitting.u_curve.title": "The U-shaped validation curve",
     "guided.overfitting.u_curve.look": "Left of the ring both losses are high: underfitting. Right of it the training loss keeps falling while the validation loss climbs back: overfitting.",

@@ -73,7 +73,6 @@ STRINGS = {
     "ovf.curves_at": "大网络在 {size} 个训练点上",
     "ovf.runs.train_loss": "训练损失",
     "ovf.runs.val_loss": "验证损失",
-    "ovf.runs.test_loss": "测试损失",
     "ovf.runs.params": "参数个数",
     "guided.overfitting.u_curve.title": "U 形的验证曲线",
     "guided.overfitting.u_curve.look": "圆圈左边两种损失都高:欠拟合。圆圈右边训练损失继续下降,验证损失却爬了回去:过拟合。",
