@@ -17,7 +17,7 @@ STRINGS = {
     "param.ovf.lr.help": "Adam 的步长,所有网络都相同。",
     "param.ovf.epochs": "轮数(epoch)",
     "param.ovf.epochs.help": "遍历训练集的次数,所有网络都相同。",
-    "param.ovf.batch_size": "批大小",
+    "param.ovf.batch_size": "批量大小",
     "param.ovf.batch_size.help": "每一步用的点数;每轮都会打乱训练集。不小于训练集大小时,每轮就是一个全批量。",
     "param.ovf.units": "隐藏单元数 k",
     "param.ovf.units.help": "唯一隐藏层的宽度:每个单元给拟合曲线添上一段。",
