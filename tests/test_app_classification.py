@@ -207,15 +207,20 @@ def test_abandoned_training_stops_by_itself(monkeypatch):
     assert len(run.steps) == run.epoch * 144  # it stops where an epoch ends, like the Stop button
 
 
-def test_a_checkpoint_upload_restores_settings_and_resumes():
+def _two_epoch_checkpoint() -> bytes:
+    """A checkpoint of a 64-unit SGD model after 2 epochs, written as the page's download writes it."""
     data = C.load("digits")
     p = C.ClassificationParams(hidden_size=64, optimizer="sgd", lr=0.1)
     train, val, _ = C.tensors(data, p, torch.device("cpu"))
     run = C.start(p, data, torch.device("cpu"))
     run.train(train, val, 2)
-    blob = checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p))
+    return checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p))
+
+
+def test_a_checkpoint_upload_restores_settings_and_resumes():
     at = open_page("classification")
-    at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
+    at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", _two_epoch_checkpoint(),
+                                                      "application/octet-stream")).run()
     assert not at.exception, at.exception
     assert at.slider(key="classification.hidden_size").value == 64 and at.selectbox(key="classification.optimizer").value == "sgd"
     assert at.session_state["cls"]["run"].epoch == 2
@@ -591,14 +596,9 @@ def test_each_models_training_is_one_run_and_the_cli_records_the_same(tmp_path):
 
 
 def test_a_stopped_and_a_resumed_model_are_runs_too(held):
-    data = C.load("digits")
-    p = C.ClassificationParams(hidden_size=64, optimizer="sgd", lr=0.1)
-    train, val, _ = C.tensors(data, p, torch.device("cpu"))
-    run = C.start(p, data, torch.device("cpu"))
-    run.train(train, val, 2)
-    blob = checkpoints.checkpoint(run.model, run.optimizer, run.history, run.steps, C.settings(p))
     at = open_page("classification")
-    at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", blob, "application/octet-stream")).run()
+    at.file_uploader(key="cls_model_file").set_value(("run-checkpoint.pt", _two_epoch_checkpoint(),
+                                                      "application/octet-stream")).run()
     [resumed] = _cls_runs(at)
     assert resumed.record.tags == ["resumed"] and resumed.record.summary["epochs"] == 2
     assert resumed.record.settings["hidden_size"] == "64"

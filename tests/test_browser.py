@@ -309,7 +309,7 @@ def _go(page, name: str, heading: str) -> None:
 def test_clicking_through_every_page_keeps_each_pages_settings(server, page, order):
     """One session: settings changed on each page survive every other page, as the learner left them."""
     pages = [("Activations", "Activation functions"), ("Regression", "Regression"),
-             ("Classification", "Classification")]
+             ("Classification", "Classification"), ("Overfitting", "Overfitting")]
     if order == "backward":
         pages.reverse()
     page.goto(server)
@@ -325,10 +325,13 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
             _set_number(page, _label("param.reg.lr"), "2")  # above Classification's maximum (1)
             _set_slider(page, _label("param.reg.n_points"), 130)
             expected[name] = ["lr=2", "n_points=130"]
-        else:
+        elif name == "Classification":
             page.get_by_role("tab", name="Train").click()
             _set_slider(page, _label("param.cls.epochs"), 7)
             expected[name] = ["epochs=7"]
+        else:
+            _set_number(page, _label("param.ovf.lr"), "0.02")  # one more page's lr, each its own
+            expected[name] = ["lr=0.02"]
         for part in expected[name]:
             assert part in page.url, (name, page.url)
     for name, heading in pages[::-1] + pages[1:]:

@@ -20,7 +20,8 @@ from typing import Any, Callable
 import streamlit as st
 
 from nnkit.experiments.base import specs
-from nnkit.runs import RunFileError, RunRecord, bundle, differing, read_bundle, settings_of, settings_text, to_csv
+from nnkit.runs import (RunFileError, RunRecord, bundle, differing, read_bundle, settings_of, settings_text, thin,
+                        to_csv)
 from ui import charts, params
 from ui.i18n import t
 from ui.params import choice_label, text_key
@@ -175,8 +176,7 @@ def _overlay(page: str, runs: Book, metrics: dict[str, str], log_metrics: tuple[
     rows = []
     for run in chosen:
         history = run.record.history
-        stride = max(1, len(history) // MAX_POINTS)
-        rows += [{"x": row[run.record.x], "y": row[metric], "run": run.label} for row in history[::stride]
+        rows += [{"x": row[run.record.x], "y": row[metric], "run": run.label} for row in thin(history, MAX_POINTS)
                  if row.get(metric) is not None and run.record.x in row and (not log_y or row[metric] > 0)]
     if not rows:
         st.caption(t("runs.nothing", metric=metrics[metric]))
