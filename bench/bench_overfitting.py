@@ -36,7 +36,7 @@ def bare_loop(shapes: list[list[int]], x, y, p, n_out: int = 2) -> None:
 
 def reference(p) -> None:
     from nnkit import overfitting as O
-    from nnkit.experiments.overfitting import DEPTHS, MODELS, TRAIN_SIZES, WIDTHS
+    from nnkit.experiments.overfitting_capacity import DEPTHS, MODELS, TRAIN_SIZES, WIDTHS
 
     if p.section == "capacity":
         x, y = O.toy_split(p.dataset, p.n_points, p.noise, p.seed).part("train")

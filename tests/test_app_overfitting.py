@@ -11,7 +11,8 @@ import pytest
 
 from conftest import open_page
 from nnkit.experiments.base import specs
-from nnkit.experiments.overfitting import SETTINGS, WIDTHS, OverfittingParams
+from nnkit.experiments.overfitting import SETTINGS, OverfittingParams
+from nnkit.experiments.overfitting_capacity import WIDTHS
 from ui.locales import en, zh
 
 FAST = {"capacity": {"epochs": "20"}, "approximation": {"approx_epochs": "40"}, "data_size": {"epochs": "10"}}

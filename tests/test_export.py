@@ -247,7 +247,7 @@ def test_regression_script_lists_only_the_settings_of_its_task(task, listed, lef
 
 # --- overfitting -------------------------------------------------------------------------------
 
-from nnkit.experiments import overfitting as overfitting_exp  # noqa: E402
+from nnkit.experiments import overfitting as overfitting_exp, overfitting_capacity  # noqa: E402
 
 
 @pytest.mark.parametrize("settings", [{"epochs": "40"}, {"epochs": "40", "depth_width": "5", "batch_size": "16"},
@@ -262,7 +262,7 @@ def test_overfitting_export_matches(settings, tmp_path):
     if params.section == "capacity":
         rows = re.findall(rf"^hidden \[(.*)\] \((\d+) parameters\): train loss = {NUM}, validation loss = {NUM}$", out, re.M)
         width, depth = s["width"], s["depth"]
-        shared = params.depth_width in overfitting_exp.WIDTHS  # depth 1 is then one of the width sweep's networks
+        shared = params.depth_width in overfitting_capacity.WIDTHS  # depth 1 is then one of the width sweep's networks
         expected = list(zip(width["params"], width["train_loss"], width["val_loss"])) + \
             list(zip(depth["params"], depth["train_loss"], depth["val_loss"]))[1 if shared else 0:]
         assert [int(n) for _, n, _, _ in rows] == [n for n, _, _ in expected]

@@ -16,6 +16,7 @@ from nnkit.preprocess import ERROR_CODES as PICTURE_CODES
 from nnkit.experiments import registry
 from nnkit.runs import RunFileError
 from nnkit.experiments.base import specs
+from nnkit.experiments.overfitting import SECTIONS as OVF_SECTIONS
 from ui.locales import en, zh
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +30,8 @@ def test_same_keys_in_both_languages():
     assert not missing_zh and not missing_en, f"missing in zh: {missing_zh}; missing in en: {missing_en}"
 
 
-PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting")
+PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
+              "overfitting_validation")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -67,7 +69,7 @@ def test_chinese_texts_are_translated():
 
 def _keys_in_code() -> set[str]:
     keys = set()
-    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
+    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]:
         keys |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", path.read_text(encoding="utf-8")))
     return keys
 
@@ -107,7 +109,7 @@ def _keys_built_at_run_time() -> set[str]:
                                                 "not_choice", "count", "unknown_name")}
     keys |= {f"reg.{part}" for part in ("linear", "multiple", "polynomial", "raw", "standardized", "train", "val")}
     keys |= {f"reg.{task}.intro" for task in ("linear", "multiple", "polynomial")}
-    keys |= {f"ovf.{section}{part}" for section in ("capacity", "approximation", "data_size") for part in ("", ".intro")}
+    keys |= {f"ovf.{section}{part}" for section in OVF_SECTIONS for part in ("", ".intro")}
     keys |= {f"ovf.depth.{v}" for v in ("helped", "hurt")} | {f"ovf.model.{m}" for m in ("small", "large")}
     keys |= {f"ovf.set.{s}" for s in ("train", "val", "test")}
     keys |= {f"ovf.runs.{m}" for m in ("train_loss", "val_loss", "params")}

@@ -14,8 +14,8 @@ from torch import nn
 
 from nnkit import overfitting as O
 from nnkit.experiments.base import parse
-from nnkit.experiments.overfitting import (DEPTHS, TRAIN_SIZES, WIDTHS, OverfittingParams as P, epochs_total, record,
-                                           run, summary)
+from nnkit.experiments.overfitting import OverfittingParams as P, epochs_total, record, run, summary
+from nnkit.experiments.overfitting_capacity import DEPTHS, TRAIN_SIZES, WIDTHS
 from nnkit.train import StopTraining
 
 FAST = {"epochs": 20, "approx_epochs": 20}

@@ -199,3 +199,18 @@ def comments(table: dict[str, dict[str, str]], lang: str) -> dict[str, str]:
 
     `table` maps each language to the same keys; tests/test_export.py checks that they match."""
     return table.get(lang, table["en"])
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of an experiment whose `section` parameter picks what runs (the Overfitting page's
+    capacity sweep, its early stopping, ...). Each part lives in its own module; the experiment's
+    run, summary, record and export dispatch to it."""
+
+    settings: tuple[str, ...]  # the parameters it reads, besides section and seed (the page's widgets)
+    run: Callable[..., dict]  # (params, callback) -> result; result["stopped"] says whether Stop cut it short
+    summary: Callable[[dict], dict]  # result -> JSON-ready numbers
+    shown: Callable[[dict], Any]  # result -> the trained network whose epochs a run record keeps
+    epochs: Callable[[Any], int]  # params -> how many "epoch" events a run reports (the progress bar)
+    export: Callable[..., str]  # (params, lang) -> self-contained PyTorch script
+    guided: tuple[Guided, ...] = ()

@@ -1,14 +1,8 @@
-"""The Overfitting experiment: capacity sweeps, universal approximation, and learning curves.
+"""The Overfitting experiment: one parameter set, several sections, each in its own module.
 
-`section` picks what runs. "capacity" trains one family of ReLU networks on a noisy toy 2-D set
-cut into train / validation / test thirds, swept over width (one hidden layer) and over depth at a
-fixed width; the validation loss picks the model and the test set scores it once, at the end.
-"approximation" fits a 1-D curve with one hidden layer of k units. "data_size" trains a small and
-a large network on growing training sets. Measured on the defaults (seeds 0-2, moons, 150 points,
-noise 0.3): the validation loss falls from width 1 to a minimum at width 8-16 and rises after it,
-and at width 16 each added layer lowered the training loss but left the validation loss above the
-one-layer network's (depth did not help generalization on this task). The k-unit ReLU fit of
-sin(3x) depends on its seed: at k = 12 validation MSE 0.013, 0.082, 0.099 for seeds 0-2.
+`section` picks what runs; each section (nnkit.experiments.base.Section) names the settings it
+reads and brings its run, summary, the network its run record keeps, its epoch count and its code
+export. This module dispatches to them, so the page, the CLI and the tests see one experiment.
 """
 
 from __future__ import annotations
@@ -16,21 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
-import numpy as np
-import torch
-
-from nnkit import overfitting as O
 from nnkit.datasets.toy2d import TOY2D_NAMES
-from nnkit.experiments.base import Experiment, Guided, param
-from nnkit.experiments.overfitting_export import export_code
+from nnkit.experiments import overfitting_capacity as capacity
+from nnkit.experiments.base import Experiment, Section, param
 
-SECTIONS = ("capacity", "approximation", "data_size")
-WIDTHS = (1, 2, 4, 8, 16, 32, 64, 128)  # the width sweep: one hidden layer
-DEPTHS = (1, 2, 3, 4)  # the depth sweep: hidden layers of `depth_width` units
-TRAIN_SIZES = (10, 20, 40, 80, 160)  # the learning curves' training-set sizes
-MODELS = {"small": [2], "large": [64]}  # the learning curves' two networks
-APPROX_POINTS = 80  # points on the 1-D curve, half of them for validation
-GRID = 200  # the fitted curve is drawn at this many points
+PARTS: dict[str, Section] = {
+    "capacity": capacity.CAPACITY,
+    "approximation": capacity.APPROXIMATION,
+    "data_size": capacity.DATA_SIZE,
+}
+SECTIONS = tuple(PARTS)
 
 
 @dataclass(frozen=True)
@@ -53,11 +42,7 @@ class OverfittingParams:
 
 
 # The settings each section uses, besides section and seed.
-SETTINGS = {
-    "capacity": ("dataset", "n_points", "noise", "depth_width", "lr", "epochs", "batch_size"),
-    "approximation": ("units", "activation", "approx_lr", "approx_epochs"),
-    "data_size": ("dataset", "noise", "lr", "epochs", "batch_size"),
-}
+SETTINGS = {name: part.settings for name, part in PARTS.items()}
 
 
 def applies(p: OverfittingParams) -> tuple[str, ...]:
@@ -66,113 +51,28 @@ def applies(p: OverfittingParams) -> tuple[str, ...]:
 
 def epochs_total(p: OverfittingParams) -> int:
     """How many epochs a run of `p` trains: the page's progress bar counts them."""
-    if p.section == "capacity":
-        return p.epochs * (len(WIDTHS) + len(DEPTHS) - (p.depth_width in WIDTHS))
-    if p.section == "approximation":
-        return p.approx_epochs
-    return p.epochs * len(TRAIN_SIZES) * len(MODELS)
-
-
-def _training(p: OverfittingParams) -> dict:
-    return {"activation": "relu", "lr": p.lr, "epochs": p.epochs, "batch_size": p.batch_size, "seed": p.seed}
-
-
-def run_capacity(p: OverfittingParams, callback: Callable[[dict], None] | None = None) -> dict:
-    data = O.toy_split(p.dataset, p.n_points, p.noise, p.seed)
-    width = O.sweep(data, [[w] for w in WIDTHS], callback, **_training(p))
-    depth = []
-    if width[-1].outcome != "stopped":
-        # depth 1 at depth_width is one of the width sweep's networks (same shape, same seed): reused
-        shared = {w: t for w, t in zip(WIDTHS, width)}.get(p.depth_width)
-        shapes = [[p.depth_width] * d for d in DEPTHS if shared is None or d > 1]
-        depth = ([shared] if shared is not None else []) + O.sweep(data, shapes, callback, **_training(p))
-    candidates = width + depth
-    result = {"section": "capacity", "data": data, "width": width, "depth": depth,
-              "stopped": any(t.outcome == "stopped" for t in candidates)}
-    if not result["stopped"]:
-        chosen = candidates[O.best(candidates)]  # the validation set picks; the test set only scores
-        result.update(chosen=chosen, test=O.score(chosen.model, data.part("test")))
-    return result
-
-
-def run_approximation(p: OverfittingParams, callback: Callable[[dict], None] | None = None) -> dict:
-    data = O.curve_split(APPROX_POINTS, p.seed)
-    net = O.train_one(data, [p.units], activation=p.activation, lr=p.approx_lr, epochs=p.approx_epochs,
-                      batch_size=APPROX_POINTS, seed=p.seed, callback=callback)
-    grid = torch.linspace(-2, 2, GRID)[:, None]
-    with torch.no_grad():
-        fitted = net.model(grid)[:, 0].numpy()
-    return {"section": "approximation", "data": data, "net": net, "grid": grid[:, 0].numpy(), "fitted": fitted,
-            "truth": O.target(grid)[:, 0].numpy(), "pieces": O.pieces(net.model, grid),
-            "bias": float(net.model[2].bias.detach()[0]), "stopped": net.outcome == "stopped"}
-
-
-def run_data_size(p: OverfittingParams, callback: Callable[[dict], None] | None = None) -> dict:
-    # a pool large enough for the largest training set, with validation and test sets as large
-    data = O.toy_split(p.dataset, 3 * max(TRAIN_SIZES), p.noise, p.seed)
-    curves = {}
-    for name, hidden in MODELS.items():
-        curves[name] = O.learning_curve(data, list(TRAIN_SIZES), hidden, callback, **_training(p))
-        if curves[name][-1].outcome == "stopped":
-            break
-    return {"section": "data_size", "data": data, "curves": curves,
-            "stopped": any(t.outcome == "stopped" for c in curves.values() for t in c)}
+    return PARTS[p.section].epochs(p)
 
 
 def run(p: OverfittingParams, callback: Callable[[dict], None] | None = None) -> dict:
     """Everything the page shows for `p.section`; `callback` gets fit's events, one "epoch" event
     per epoch of every network trained (`epochs_total(p)` in all)."""
-    return {"capacity": run_capacity, "approximation": run_approximation, "data_size": run_data_size}[p.section](
-        p, callback)
-
-
-def _losses(trained: list, key: str) -> list[float]:
-    return [float(t.history[-1][key]) if t.history else float("nan") for t in trained]
-
-
-def _sweep_summary(trained: list, label: str, values: list[int]) -> dict:
-    return {label: values[:len(trained)], "params": [t.params for t in trained],
-            "train_loss": _losses(trained, "train_loss"), "val_loss": _losses(trained, "val_loss"),
-            "val_acc": _losses(trained, "val_acc")}
+    return PARTS[p.section].run(p, callback)
 
 
 def summary(result: dict) -> dict:
-    section = result["section"]
-    if section == "capacity":
-        out = {"section": section, "stopped": result["stopped"],
-               "width": _sweep_summary(result["width"], "widths", list(WIDTHS)),
-               "depth": _sweep_summary(result["depth"], "depths", list(DEPTHS))}
-        if "chosen" in result:
-            chosen = result["chosen"]
-            out["chosen"] = {"hidden": chosen.hidden, "params": chosen.params, "val_loss": chosen.val_loss}
-            out["test"] = {k: float(v) for k, v in result["test"].items()}
-            out["best_width"] = WIDTHS[int(np.nanargmin(out["width"]["val_loss"]))]
-            out["best_depth"] = DEPTHS[int(np.nanargmin(out["depth"]["val_loss"]))]
-        return out
-    if section == "approximation":
-        net = result["net"]
-        return {"section": section, "stopped": result["stopped"], "units": net.hidden[0], "params": net.params,
-                "train_loss": net.train_loss, "val_loss": net.val_loss}
-    return {"section": section, "stopped": result["stopped"], "sizes": list(TRAIN_SIZES),
-            **{name: {"train_loss": _losses(c, "train_loss"), "val_loss": _losses(c, "val_loss")}
-               for name, c in result["curves"].items()}}
+    return PARTS[result["section"]].summary(result)
 
 
-def _shown(result: dict):
-    """The one network whose epochs a run record keeps: the chosen one, the fitted one, or the
-    large network on the largest training set."""
-    if result["section"] == "capacity":
-        return result.get("chosen") or (result["width"] + result["depth"])[-1]
-    if result["section"] == "approximation":
-        return result["net"]
-    return [t for c in result["curves"].values() for t in c][-1]
+def export_code(p: OverfittingParams, lang: str = "en") -> str:
+    return PARTS[p.section].export(p, lang)
 
 
 def record(p: OverfittingParams, result: dict):
-    """The run as a run record: train and validation loss per epoch of the network it shows."""
+    """The run as a run record: train and validation loss per epoch of the network its section shows."""
     from nnkit.runs import RunRecord, settings_text
 
-    shown = _shown(result)
+    shown = PARTS[result["section"]].shown(result)
     rows = [{"epoch": e["epoch"] + 1, "train_loss": e["train_loss"], "val_loss": e["val_loss"]}
             for e in shown.history]
     if not rows:
@@ -186,28 +86,6 @@ def record(p: OverfittingParams, result: dict):
 
 RUN_METRICS = ("train_loss", "val_loss")
 
-
-def _u_shaped(sweep: dict) -> bool:
-    """Underfit at the small end, lowest inside, overfit at the large end (training loss still falling)."""
-    val, train = sweep["val_loss"], sweep["train_loss"]
-    i = int(np.argmin(val))
-    return 0 < i < len(val) - 1 and val[0] > 1.5 * val[i] and val[-1] > 1.2 * val[i] and train[-1] < train[i]
-
-
-GUIDED = (
-    # measured (seed 0): validation loss 0.693 at width 1, 0.187 at width 16, 0.244 at width 128
-    Guided("u_curve", {"section": "capacity"}, lambda s: _u_shaped(s["width"])),
-    # measured (seed 0, width 16): training loss 0.189, 0.049, 0.007, 0.002; validation 0.187, 0.285, 0.909, 0.559
-    Guided("deeper", {"section": "capacity"},
-           lambda s: s["depth"]["val_loss"][-1] > s["depth"]["val_loss"][0]
-           and all(a > b for a, b in zip(s["depth"]["train_loss"], s["depth"]["train_loss"][1:]))),
-    # measured (seed 0): validation loss 0.292 with one ReLU unit, 0.003 with 32
-    Guided("one_unit", {"section": "approximation", "units": 1}, lambda s: s["val_loss"] > 0.2),
-    Guided("many_units", {"section": "approximation", "units": 32}, lambda s: s["val_loss"] < 0.02),
-    # measured (seed 0): the large network's gap 1.206 on 10 points, 0.083 on 160
-    Guided("more_data", {"section": "data_size"},
-           lambda s: (s["large"]["val_loss"][-1] - s["large"]["train_loss"][-1])
-           < 0.5 * (s["large"]["val_loss"][0] - s["large"]["train_loss"][0])),
-)
+GUIDED = tuple(g for part in PARTS.values() for g in part.guided)
 
 EXPERIMENT = Experiment("overfitting", OverfittingParams, run, summary, export_code, guided=GUIDED, record=record)

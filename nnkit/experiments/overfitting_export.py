@@ -166,7 +166,8 @@ for name, hidden_sizes in {models}.items():
 
 
 def export_code(p, lang: str = "en") -> str:
-    from nnkit.experiments.overfitting import APPROX_POINTS, DEPTHS, MODELS, TRAIN_SIZES, WIDTHS, applies
+    from nnkit.experiments.overfitting import applies
+    from nnkit.experiments.overfitting_capacity import APPROX_POINTS, DEPTHS, MODELS, TRAIN_SIZES, WIDTHS
 
     c = comments(COMMENTS, lang)
     settings = "\n".join(f"    {k} = {getattr(p, k)!r}" for k in applies(p))

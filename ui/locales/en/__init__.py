@@ -1,7 +1,8 @@
 """English texts, one file per page (and one for what every page shares)."""
 
 from ui.locales import merge
-from ui.locales.en import activations, classification, common, overfitting, regression
+from ui.locales.en import (activations, classification, common, overfitting, overfitting_regularization,
+                           overfitting_validation, regression)
 
 STRINGS = merge(common.STRINGS, activations.STRINGS, regression.STRINGS, classification.STRINGS,
-               overfitting.STRINGS)
+               overfitting.STRINGS, overfitting_regularization.STRINGS, overfitting_validation.STRINGS)

@@ -78,10 +78,8 @@ STRINGS = {
     "guided.overfitting.u_curve.look": "Left of the ring both losses are high: underfitting. Right of it the training loss keeps falling while the validation loss climbs back: overfitting.",
     "guided.overfitting.deeper.title": "Is deeper better?",
     "guided.overfitting.deeper.look": "At width 16 each added layer lowers the training loss, yet the validation loss with four layers ends above the one-layer network's.",
-    "guided.overfitting.one_unit.title": "One hidden unit",
-    "guided.overfitting.one_unit.look": "One ReLU unit makes one bend: the fit cannot follow the waves, and training and validation loss stay high together.",
     "guided.overfitting.many_units.title": "32 hidden units",
-    "guided.overfitting.many_units.look": "With 32 pieces to place the fit follows the curve closely, and the validation loss drops below 0.02.",
+    "guided.overfitting.many_units.look": "With 32 pieces to place the fit follows the curve closely and the validation loss drops below 0.02; set the units to 1 afterwards: one bend cannot follow the waves, and both losses stay high.",
     "guided.overfitting.more_data.title": "More data closes the gap",
     "guided.overfitting.more_data.look": "The large network's gap between validation and training loss shrinks to less than half as its training set grows from 10 to 160 points.",
 }

@@ -78,10 +78,8 @@ STRINGS = {
     "guided.overfitting.u_curve.look": "圆圈左边两种损失都高:欠拟合。圆圈右边训练损失继续下降,验证损失却爬了回去:过拟合。",
     "guided.overfitting.deeper.title": "越深越好吗?",
     "guided.overfitting.deeper.look": "宽度为 16 时,每加一层训练损失都更低,可四层网络最后的验证损失却高于单层网络。",
-    "guided.overfitting.one_unit.title": "一个隐藏单元",
-    "guided.overfitting.one_unit.look": "一个 ReLU 单元只有一个拐点:拟合跟不上波形,训练损失和验证损失一起居高不下。",
     "guided.overfitting.many_units.title": "32 个隐藏单元",
-    "guided.overfitting.many_units.look": "有 32 段可以摆放,拟合紧贴曲线,验证损失降到 0.02 以下。",
+    "guided.overfitting.many_units.look": "有 32 段可以摆放,拟合紧贴曲线,验证损失降到 0.02 以下;之后把单元数调成 1:只有一个拐点跟不上波形,两个损失都居高不下。",
     "guided.overfitting.more_data.title": "更多数据缩小差距",
     "guided.overfitting.more_data.look": "训练集从 10 个点增加到 160 个点时,大网络验证损失与训练损失之间的差距缩小到不到原来的一半。",
 }
