@@ -367,31 +367,33 @@ def share_sweep(rows: list[dict], chosen: dict, x_title: str, y_title: str, heig
 
 @cached
 def norm_balls(grid: list[dict], shapes: list[dict], points: list[dict], x_title: str, y_title: str,
-               loss_title: str, size: int = 380) -> dict:
+               loss_title: str, size: int = 440) -> dict:
     """Why L1 gives zeros: a loss heatmap {"w1", "w2", "loss"} on a regular grid, outlines and paths
     {"w1", "w2", "shape", "order"} (the L1 diamond, the L2 disc, the paths of optima over lam), and
-    points {"w1", "w2", "name"} (the optima), on axes of equal units."""
-    lo = min(r["w1"] for r in grid)
-    hi = max(r["w1"] for r in grid)
-    step = (hi - lo) / (len({r["w1"] for r in grid}) - 1)
-    x = alt.X("w1:Q", title=x_title, scale=alt.Scale(domain=[lo, hi], nice=False))
-    y = alt.Y("w2:Q", title=y_title, scale=alt.Scale(domain=[lo, hi], nice=False))
-    heat = alt.Chart(pd.DataFrame(grid)).mark_rect().encode(
-        x=x, x2="w1_end:Q", y=y, y2="w2_end:Q",
-        color=alt.Color("loss:Q", title=loss_title, scale=alt.Scale(scheme="greys", type="log"),
-                        legend=alt.Legend(orient="bottom")),
+    points {"w1", "w2", "name"} (the optima), on axes of equal units (the chart may stretch to fill
+    its column). Darker grey is a higher loss."""
+    cells = pd.DataFrame(grid)
+    w1 = np.unique(cells["w1"])
+    half = (w1[1] - w1[0]) / 2
+    cells = cells.assign(w1_lo=cells["w1"] - half, w1_hi=cells["w1"] + half, w2_lo=cells["w2"] - half,
+                         w2_hi=cells["w2"] + half)
+    lo, hi = float(w1[0] - half), float(w1[-1] + half)
+    x_scale, y_scale = _same_units(lo, hi, lo, hi)  # a disc stays round
+    heat = alt.Chart(cells).mark_rect(clip=True).encode(
+        x=alt.X("w1_lo:Q", title=x_title, scale=x_scale), x2="w1_hi:Q",
+        y=alt.Y("w2_lo:Q", title=y_title, scale=y_scale), y2="w2_hi:Q",
+        color=alt.Color("loss:Q", scale=alt.Scale(scheme="greys", type="log"), legend=None),
         tooltip=[alt.Tooltip("w1:Q", format=".2f"), alt.Tooltip("w2:Q", format=".2f"),
-                 alt.Tooltip("loss:Q", format=".3f")],
-    ).transform_calculate(w1_end=f"datum.w1 + {step}", w2_end=f"datum.w2 + {step}")
+                 alt.Tooltip("loss:Q", title=loss_title, format=".3f")])
     outlines = alt.Chart(pd.DataFrame(shapes)).mark_line(strokeWidth=2.5, clip=True).encode(
         x="w1:Q", y="w2:Q", order="order:Q",
-        color=alt.Color("shape:N", title=None, scale=alt.Scale(scheme="set1"), legend=alt.Legend(orient="top")),
+        stroke=alt.Stroke("shape:N", title=None, scale=alt.Scale(scheme="set1"),
+                          legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)),
         strokeDash=alt.StrokeDash("shape:N", title=None))
     dots = alt.Chart(pd.DataFrame(points)).mark_point(size=120, filled=True, color="black", clip=True).encode(
-        x="w1:Q", y="w2:Q", shape=alt.Shape("name:N", title=None, legend=alt.Legend(orient="top")),
+        x="w1:Q", y="w2:Q", shape=alt.Shape("name:N", title=None, legend=alt.Legend(orient="top", labelLimit=300)),
         tooltip=["name", alt.Tooltip("w1:Q", format=".4f"), alt.Tooltip("w2:Q", format=".4f")])
-    return alt.layer(heat, outlines, dots).resolve_scale(color="independent").properties(
-        width=size, height=size).to_dict()
+    return alt.layer(heat, outlines, dots).properties(height=size).to_dict()
 
 
 @cached

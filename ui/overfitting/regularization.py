@@ -21,7 +21,7 @@ def show_early_stopping(p, result: dict) -> None:
     best, stop = s["best_epoch"], s["stopped_epoch"]
     marks = ([{"x": stop, "note": t("ovf.es.stopped_at", epoch=stop)}] if stop else []) + \
         ([{"x": best, "note": t("ovf.es.restored_at", epoch=best)}] if best else [])
-    st.markdown(t("ovf.es.network", shape=str(WIDE)))
+    st.markdown(t("ovf.es.network", layers=len(WIDE), units=WIDE[0]))
     gap_chart(result["full"].history, marks=marks)
     st.caption(t("ovf.es.chart", epochs=s["epochs"]))
     if stop is None:
@@ -127,7 +127,7 @@ def show_geometry(p, geo: dict) -> None:
                for k, w in geo["optima"].items()]
     left, right = st.columns([3, 2])
     left.vega_lite_chart(spec=charts.norm_balls(grid, shapes, points, "w₁", "w₂", t("ovf.reg.geometry.loss")),
-                         width="content")
+                         width="stretch")
     l1, l2 = geo["optima"]["l1"], geo["optima"]["l2"]
     right.markdown(t("ovf.reg.geometry.numbers", lam=fmt(p.geo_lam), l1=f"({l1[0]:.3f}, {l1[1]:.3f})",
                      l2=f"({l2[0]:.3f}, {l2[1]:.3f})", lams=f"0 … {fmt(float(geo['lams'][-1]))}"))
