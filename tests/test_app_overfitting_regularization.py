@@ -26,8 +26,11 @@ def specs_of(at) -> list[str]:
     """Each chart's spec with its data, as sent to the browser (the data as Arrow tables, read back)."""
     import pyarrow as pa
 
-    return [c.proto.spec + json.dumps([pa.ipc.open_stream(d.data.data).read_all().to_pydict() for d in c.proto.datasets],
-                                      ensure_ascii=False, default=str) for c in at.get("vega_lite_chart")]
+    def data(chart) -> str:
+        tables = [pa.ipc.open_stream(d.data.data).read_all().to_pydict() for d in chart.proto.datasets]
+        return json.dumps(tables, ensure_ascii=False, default=str)
+
+    return [c.proto.spec + data(c) for c in at.get("vega_lite_chart")]
 
 
 @pytest.mark.parametrize("section, n_charts", [("early_stopping", 2), ("regularization", 5)])
@@ -42,7 +45,7 @@ def test_each_section_draws_in_both_languages(section, n_charts, lang):
     if section == "early_stopping":
         assert strings["ovf.es.test_restored"] in metrics(at)
         marks = specs_of(at)[0]
-        assert strings["ovf.es.stopped_at"].split("{")[0] in marks and strings["ovf.es.restored_at"].split("{")[0] in marks
+        assert all(strings[f"ovf.es.{mark}_at"].split("{")[0] in marks for mark in ("stopped", "restored"))
     else:
         assert strings["ovf.reg.decay.pair"] in at.dataframe[0].value.columns
         assert any('"type": "rect"' in s or '"mark": "rect"' in s for s in specs_of(at))  # the geometry's heatmap

@@ -11,7 +11,11 @@ set. Measured (moons, 150 points, noise 0.3, patience 20, seed 0): best epoch 44
 "regularization" trains the same network with the penalty lam * sum |w|^p (nnkit.regularize,
 weights only) for the chosen p and lam, without it, and for a sweep of lam; compares an L2 penalty
 in the loss with the optimizers' weight_decay (SGD: the same trajectory; Adam vs AdamW: not); and
-computes the two-weight picture of why L1 gives exact zeros (nnkit.norm_geometry).
+computes the two-weight picture of why L1 gives exact zeros (nnkit.norm_geometry). Measured
+(defaults, seed 0): SGD + L2 and SGD(weight_decay) differ by at most 6e-8 over 100 epochs, Adam + L2
+and AdamW by up to 1.2 (validation loss 0.194 vs 0.287); with L1, |w| < 0.01 for 79%, 97%, 99% of
+the weights at lam = 0.0001, 0.001, 0.003 (4.5% without a penalty); the L1 optimum of the two-weight
+problem has an exact zero from lam = 0.3 on, the L2 optimum never.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ WIDE = [64, 64]  # overfits the default toy set within 300 epochs (validation lo
 LAMBDAS = (1e-4, 1e-3, 1e-2)  # the penalty sweep (the chosen lam joins it)
 NEAR_ZERO = 0.01  # |w| below this counts as zero: Adam's steps of about lr = 0.01 keep weights jittering around 0
 SGD_LR = 0.1  # the SGD pair of the weight-decay comparison
+# its runs: long enough for Adam and AdamW to part (by up to 1.2 at seed 0), short enough to keep the
+# default run under 10 s (with 300 epochs it took 10.3 s on a busy 2-core machine)
+DECAY_EPOCHS = 100
 PAIRS = ("sgd", "adam")  # SGD + L2 vs SGD(weight_decay); Adam + L2 vs AdamW(weight_decay)
 DECAYED = {"sgd": "sgd", "adam": "adamw"}
 GEO_LAMS = np.round(np.linspace(0.0, 1.5, 61), 6)  # the geometry's path of optima
@@ -110,10 +117,11 @@ def decay_runs(data, p, callback) -> dict:
     out = {}
     for name in PAIRS:
         lr = SGD_LR if name == "sgd" else p.lr
-        penalized, a = trajectory(data, p, callback, optimizer=name, lr=lr, penalty=l2)
+        how = {"lr": lr, "epochs": DECAY_EPOCHS}
+        penalized, a = trajectory(data, p, callback, optimizer=name, penalty=l2, **how)
         if penalized.outcome == "stopped":
             return out
-        decayed, b = trajectory(data, p, callback, optimizer=DECAYED[name], lr=lr, weight_decay=p.weight_decay)
+        decayed, b = trajectory(data, p, callback, optimizer=DECAYED[name], weight_decay=p.weight_decay, **how)
         if decayed.outcome == "stopped":
             return out
         out[name] = {"penalty": penalized, "decay": decayed, "max_diff": float((a - b).abs().max())}
@@ -200,7 +208,7 @@ REGULARIZATION = Section(
     settings=("dataset", "n_points", "noise", "lr", "epochs", "batch_size", "p_norm", "lam", "weight_decay",
               "geo_lam"),
     run=run_regularization, summary=summary_regularization, shown=_shown_regularization,
-    epochs=lambda p: p.epochs * (1 + len(set(LAMBDAS) | {p.lam}) + 2 * len(PAIRS)),
+    epochs=lambda p: p.epochs * (1 + len(set(LAMBDAS) | {p.lam})) + DECAY_EPOCHS * 2 * len(PAIRS),
     export=export_code,
     guided=(
         # measured (seed 0, lam 0.003): |w| < 0.01 for 99% of the weights with L1, 54% with L2;

@@ -59,12 +59,12 @@ def weights(model):  # {c[weights]}
     return [q for q in model.parameters() if q.ndim >= 2]
 
 
-def epochs(model, optimizer, penalty=None):  # {c[epochs]}
+def epochs(model, optimizer, penalty=None, n_epochs=EPOCHS):  # {c[epochs]}
     train_set = TensorDataset(X[train_idx], Y[train_idx])
     g = torch.Generator()
     sampler = RandomSampler(train_set, generator=g) if BATCH_SIZE < len(train_set) else None
     loader = DataLoader(train_set, batch_size=BATCH_SIZE, sampler=sampler)
-    for epoch in range(EPOCHS):
+    for epoch in range(n_epochs):
         g.manual_seed(SEED + epoch)
         model.train()
         for xb, yb in loader:
@@ -95,7 +95,8 @@ for epoch in epochs(model, torch.optim.Adam(model.parameters(), lr=LR, fused=Tru
             break
 stopped_val, _ = test(model, X[val_idx], Y[val_idx])
 print(f"best epoch = {{best_epoch + 1}}, validation loss = {{best:.6f}}")
-print(f"stopped epoch = {{stopped_epoch + 1 if stopped_epoch is not None else None}}, validation loss = {{stopped_val:.6f}}")
+stopped_at = stopped_epoch + 1 if stopped_epoch is not None else None
+print(f"stopped epoch = {{stopped_at}}, validation loss = {{stopped_val:.6f}}")
 # {c[test]}
 stopped_loss, stopped_acc = test(model, X[test_idx], Y[test_idx])
 model.load_state_dict(best_state)  # {c[restore]}
@@ -115,6 +116,7 @@ P_NORM = {p_norm!r}
 LAMBDAS = {lams}
 WEIGHT_DECAY = {weight_decay!r}
 SGD_LR = {sgd_lr!r}
+DECAY_EPOCHS = {decay_epochs}
 NEAR_ZERO = {near_zero!r}
 
 
@@ -149,7 +151,7 @@ def trajectory(optimizer_class, lr, penalty=None, weight_decay=0.0):
     model = network()
     params = groups(model, weight_decay) if weight_decay else model.parameters()
     snaps = [torch.cat([q.detach().flatten() for q in model.parameters()])
-             for _ in epochs(model, optimizer_class(params, lr=lr, fused=True), penalty)]
+             for _ in epochs(model, optimizer_class(params, lr=lr, fused=True), penalty, DECAY_EPOCHS)]
     return torch.stack(snaps), test(model, X[val_idx], Y[val_idx])[0]
 
 
@@ -181,7 +183,7 @@ def _term(p: float) -> str:
 
 def export_code(p, lang: str = "en") -> str:
     from nnkit.experiments.overfitting import applies
-    from nnkit.experiments.overfitting_regularization import LAMBDAS, NEAR_ZERO, SGD_LR, WIDE
+    from nnkit.experiments.overfitting_regularization import DECAY_EPOCHS, LAMBDAS, NEAR_ZERO, SGD_LR, WIDE
 
     c = {**comments(shared.COMMENTS, lang), **comments(COMMENTS, lang)}
     settings = "\n".join(f"    {k} = {getattr(p, k)!r}" for k in applies(p))
@@ -198,5 +200,6 @@ def export_code(p, lang: str = "en") -> str:
     geometry = "\n\n\n".join(inspect.getsource(f).strip() for f in (norm_geometry.problem, norm_geometry.ridge,
                                                                      norm_geometry.lasso))
     return code + _REGULARIZATION.format(c=c, p_norm=p.p_norm, lams=sorted(set(LAMBDAS) | {p.lam}),
-                                         weight_decay=p.weight_decay, sgd_lr=SGD_LR, near_zero=NEAR_ZERO,
+                                         weight_decay=p.weight_decay, sgd_lr=SGD_LR, decay_epochs=DECAY_EPOCHS,
+                                         near_zero=NEAR_ZERO,
                                          term=_term(p.p_norm), geometry=geometry, geo_lam=p.geo_lam)

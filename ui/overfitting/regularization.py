@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from nnkit.experiments.base import fmt
-from nnkit.experiments.overfitting_regularization import NEAR_ZERO, SGD_LR, WIDE, near_zero
+from nnkit.experiments.overfitting_regularization import DECAY_EPOCHS, NEAR_ZERO, SGD_LR, WIDE, near_zero
 from nnkit.experiments.overfitting import summary
 from ui import charts
 from ui.i18n import t
@@ -80,9 +80,9 @@ def show_regularization(p, result: dict) -> None:
         right.caption(t("ovf.reg.histogram.title"))
         weight_histograms({none_name: result["none"].model, with_name: shown.model})
     sweep = [{"lam": lam_, "share": near_zero(n.model)} for lam_, n in zip(result["lams"], result["sweep"])]
-    st.vega_lite_chart(spec=charts.share_sweep(sweep, {"lam": p.lam, "share": s["penalized"]["near_zero"]},
-                                               t("ovf.reg.lam_axis"), t("ovf.reg.share_axis", threshold=fmt(NEAR_ZERO))),
-                       width="stretch")
+    chosen = {"lam": p.lam, "share": s["penalized"]["near_zero"]}
+    st.vega_lite_chart(spec=charts.share_sweep(sweep, chosen, t("ovf.reg.lam_axis"),
+                                               t("ovf.reg.share_axis", threshold=fmt(NEAR_ZERO))), width="stretch")
     st.caption(t("ovf.reg.sweep", name=name, lams=", ".join(fmt(v) for v in result["lams"]),
                  threshold=fmt(NEAR_ZERO)))
     show_decay(p, s["decay"])
@@ -92,8 +92,8 @@ def show_regularization(p, result: dict) -> None:
 
 def show_decay(p, decay: dict) -> None:
     st.subheader(t("ovf.reg.decay.title"))
-    st.markdown(t("ovf.reg.decay.intro", wd=fmt(p.weight_decay), half=fmt(p.weight_decay / 2), sgd_lr=fmt(SGD_LR),
-                  lr=fmt(p.lr)))
+    st.markdown(t("ovf.reg.decay.intro", epochs=DECAY_EPOCHS, wd=fmt(p.weight_decay), half=fmt(p.weight_decay / 2),
+                  sgd_lr=fmt(SGD_LR), lr=fmt(p.lr)))
     pairs = {"sgd": ("SGD + L2", "SGD(weight_decay)"), "adam": ("Adam + L2", "AdamW(weight_decay)")}
     st.dataframe({t("ovf.reg.decay.pair"): [f"{a} vs {b}" for a, b in pairs.values()],
                   t("ovf.reg.decay.max_diff"): [f"{decay[k]['max_diff']:.2e}" for k in pairs],

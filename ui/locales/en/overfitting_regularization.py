@@ -53,7 +53,7 @@ STRINGS = {
     "ovf.reg.share_axis": "share of weights with |w| < {threshold}",
     "ovf.reg.sweep": "The same network trained with the {name} penalty at λ = {lams}; the ring marks the λ you chose. Adam's steps keep weights jittering about 0.01 around zero, so |w| < {threshold} counts as zero.",
     "ovf.reg.decay.title": "L2 in the loss or weight_decay in the optimizer?",
-    "ovf.reg.decay.intro": "Four trainings from the same start: the penalty {half}·||w||² added to the loss, and the optimizer's `weight_decay={wd}` (both on the weights only), once with SGD (learning rate {sgd_lr}) and once with Adam against AdamW (learning rate {lr}). The table compares all the parameters after every epoch.",
+    "ovf.reg.decay.intro": "Four trainings of {epochs} epochs from the same start: the penalty {half}·||w||² added to the loss, and the optimizer's `weight_decay={wd}` (both on the weights only), once with SGD (learning rate {sgd_lr}) and once with Adam against AdamW (learning rate {lr}). The table compares all the parameters after every epoch.",
     "ovf.reg.decay.pair": "compared",
     "ovf.reg.decay.max_diff": "max |difference| of the parameters over the run",
     "ovf.reg.decay.val_penalty": "validation loss, L2 in the loss",

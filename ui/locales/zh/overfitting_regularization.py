@@ -53,7 +53,7 @@ STRINGS = {
     "ovf.reg.share_axis": "|w| < {threshold} 的权重比例",
     "ovf.reg.sweep": "同一个网络分别在 λ = {lams} 下用 {name} 惩罚训练;圆圈标出你选的 λ。Adam 的步长会让权重在零附近以约 0.01 的幅度抖动,所以 |w| < {threshold} 就算作零。",
     "ovf.reg.decay.title": "把 L2 写进损失,还是用优化器的 weight_decay?",
-    "ovf.reg.decay.intro": "从同一起点出发的四次训练:在损失中加入惩罚 {half}·||w||²,或使用优化器的 `weight_decay={wd}`(两者都只作用于权重);一次用 SGD(学习率 {sgd_lr}),一次用 Adam 对比 AdamW(学习率 {lr})。表格在每轮结束后比较全部参数。",
+    "ovf.reg.decay.intro": "从同一起点出发、各训练 {epochs} 轮的四次训练:在损失中加入惩罚 {half}·||w||²,或使用优化器的 `weight_decay={wd}`(两者都只作用于权重);一次用 SGD(学习率 {sgd_lr}),一次用 Adam 对比 AdamW(学习率 {lr})。表格在每轮结束后比较全部参数。",
     "ovf.reg.decay.pair": "比较",
     "ovf.reg.decay.max_diff": "训练全程参数差的最大绝对值",
     "ovf.reg.decay.val_penalty": "验证损失(损失中的 L2)",
