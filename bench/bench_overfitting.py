@@ -41,6 +41,13 @@ def reference(p) -> None:
     if p.section == "capacity":
         x, y = O.toy_split(p.dataset, p.n_points, p.noise, p.seed).part("train")
         bare_loop([[w] for w in WIDTHS] + [[p.depth_width] * d for d in DEPTHS[1:]], x, y, p)
+    elif p.section in ("early_stopping", "regularization"):
+        from nnkit.experiments.overfitting import epochs_total
+        from nnkit.experiments.overfitting_regularization import WIDE
+
+        # the same number of wide networks for the same epochs, all by Adam, without penalty or snapshots
+        x, y = O.toy_split(p.dataset, p.n_points, p.noise, p.seed).part("train")
+        bare_loop([WIDE] * (epochs_total(p) // p.epochs), x, y, p)
     elif p.section == "approximation":
         x, y = O.curve_split(80, p.seed).part("train")
         bare_loop([[p.units]], x, y, replace(p, lr=p.approx_lr, epochs=p.approx_epochs), n_out=1)

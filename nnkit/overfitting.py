@@ -20,6 +20,7 @@ from nnkit.datasets.toy2d import make_toy2d
 from nnkit.device import seeded
 from nnkit.models import mlp
 from nnkit.optim import make_optimizer
+from nnkit.regularize import decay_groups
 from nnkit.train import evaluate, fit
 
 SETS = ("train", "val", "test")
@@ -90,18 +91,27 @@ class Trained:
         return self.history[-1]["val_loss"] if self.history else math.nan
 
 
-def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epochs: int, batch_size: int,
-              seed: int, callback: Callable[[dict], None] | None = None, train=None) -> Trained:
-    """An MLP with these hidden sizes, from weights seeded by `seed`, trained on `train` (default:
-    the split's training part) by Adam; MSE for float targets, cross-entropy for labels."""
-    train = train if train is not None else data.part("train")
-    regression = torch.is_floating_point(data.y)
+def network(data: Split, hidden: list[int], activation: str, seed: int) -> nn.Sequential:
+    """The MLP every section trains, from weights seeded by `seed`: one output per target value,
+    two logits for labels."""
     with seeded(seed):
-        model = mlp(data.x.shape[1], hidden, 1 if regression else 2, activation)
-    loss_fn = nn.MSELoss() if regression else nn.CrossEntropyLoss()
-    optimizer = make_optimizer("adam", model.parameters(), lr)
-    result = fit(model, loss_fn, optimizer, train, epochs=epochs, batch_size=batch_size, val=data.part("val"),
-                 callback=callback, shuffle_seed=seed, score_train=True)
+        return mlp(data.x.shape[1], hidden, 1 if torch.is_floating_point(data.y) else 2, activation)
+
+
+def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epochs: int, batch_size: int,
+              seed: int, callback: Callable[[dict], None] | None = None, train=None, model: nn.Module | None = None,
+              optimizer: str = "adam", weight_decay: float = 0.0,
+              penalty: Callable[[nn.Module], torch.Tensor] | None = None) -> Trained:
+    """An MLP with these hidden sizes (`model`, or `network(...)` from `seed`), trained on `train`
+    (default: the split's training part) by `optimizer` (Adam unless told; with `weight_decay`, on
+    the weights only: nnkit.regularize.decay_groups) and `penalty` added to the loss; MSE for float
+    targets, cross-entropy for labels."""
+    train = train if train is not None else data.part("train")
+    model = model if model is not None else network(data, hidden, activation, seed)
+    loss_fn = nn.MSELoss() if torch.is_floating_point(data.y) else nn.CrossEntropyLoss()
+    groups = decay_groups(model, weight_decay) if weight_decay else model.parameters()
+    result = fit(model, loss_fn, make_optimizer(optimizer, groups, lr), train, epochs=epochs, batch_size=batch_size,
+                 val=data.part("val"), callback=callback, shuffle_seed=seed, score_train=True, penalty=penalty)
     return Trained(hidden, n_params(model), result.outcome, result.epochs, model)
 
 

@@ -306,11 +306,7 @@ def live_smoothed(rows: list[dict], x: str, x_title: str, y_title: str, domain: 
             "height": height, "layer": [line("raw", {"opacity": 0.3, "strokeWidth": 1}), smooth]}
 
 
-@cached
-def gap_curves(rows: list[dict], names: tuple[str, str], x_title: str, y_title: str, gap_title: str,
-               height: int = 260) -> dict:
-    """Training and validation loss {"x", "train", "val"} against `x`, one line each (called
-    `names`), and the generalization gap between them shaded."""
+def _gap_layers(rows: list[dict], names: tuple[str, str], x_title: str, y_title: str, gap_title: str) -> list:
     data = pd.DataFrame(rows)
     band = alt.Chart(data).mark_area(opacity=0.25, color="#d62728").encode(
         x=alt.X("x:Q", title=x_title), y=alt.Y("train:Q", title=y_title), y2="val:Q",
@@ -322,7 +318,82 @@ def gap_curves(rows: list[dict], names: tuple[str, str], x_title: str, y_title: 
         x="x:Q", y="loss:Q", color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="category10"),
                                              legend=alt.Legend(orient="top")),
         tooltip=["x", "set", alt.Tooltip("loss:Q", format=".4f")])
-    return alt.layer(band, curves_).properties(height=height).to_dict()
+    return [band, curves_]
+
+
+@cached
+def gap_curves(rows: list[dict], names: tuple[str, str], x_title: str, y_title: str, gap_title: str,
+               height: int = 260) -> dict:
+    """Training and validation loss {"x", "train", "val"} against `x`, one line each (called
+    `names`), and the generalization gap between them shaded."""
+    return alt.layer(*_gap_layers(rows, names, x_title, y_title, gap_title)).properties(height=height).to_dict()
+
+
+@cached
+def gap_marks(rows: list[dict], names: tuple[str, str], marks: list[dict], x_title: str, y_title: str,
+              gap_title: str, height: int = 300) -> dict:
+    """`gap_curves` with vertical rules at the epochs in `marks` {"x", "note"}, each labelled near the
+    top, one label a line below the one before (two epochs close together keep readable labels)."""
+    marks = [{**m, "top": 4 + 16 * i} for i, m in enumerate(marks)]
+    rules = alt.Chart(pd.DataFrame(marks)).encode(x="x:Q")
+    return alt.layer(*_gap_layers(rows, names, x_title, y_title, gap_title),
+                     rules.mark_rule(strokeDash=[4, 3], color="black"),
+                     rules.mark_text(align="left", dx=4, baseline="top", fontWeight="bold").encode(
+                         text="note:N", y=alt.Y("top:Q", scale=None)),
+                     ).properties(height=height).to_dict()
+
+
+@cached
+def histograms(rows: list[dict], x_title: str, y_title: str, height: int = 260) -> dict:
+    """Counts per bin {"start", "end", "count", "model"}, one translucent histogram per model."""
+    return alt.Chart(pd.DataFrame(rows)).mark_bar(opacity=0.55, binSpacing=0).encode(
+        x=alt.X("start:Q", title=x_title, bin="binned"), x2="end:Q", y=alt.Y("count:Q", title=y_title, stack=None),
+        color=alt.Color("model:N", title=None, scale=alt.Scale(scheme="category10"), legend=alt.Legend(orient="top")),
+        tooltip=["model", "start", "end", "count"],
+    ).properties(height=height).to_dict()
+
+
+@cached
+def share_sweep(rows: list[dict], chosen: dict, x_title: str, y_title: str, height: int = 260) -> dict:
+    """A share {"lam", "share"} against lam (log axis), the chosen lam {"lam", "share"} ringed."""
+    line = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("lam:Q", title=x_title, scale=alt.Scale(type="log")),
+        y=alt.Y("share:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("lam:Q", format="g"), alt.Tooltip("share:Q", format=".1%")])
+    ring = alt.Chart(pd.DataFrame([chosen])).mark_point(size=260, color="black", strokeWidth=1.5).encode(
+        x="lam:Q", y="share:Q")
+    return alt.layer(line, ring).properties(height=height).to_dict()
+
+
+@cached
+def norm_balls(grid: list[dict], shapes: list[dict], points: list[dict], x_title: str, y_title: str,
+               loss_title: str, size: int = 440) -> dict:
+    """Why L1 gives zeros: a loss heatmap {"w1", "w2", "loss"} on a regular grid, outlines and paths
+    {"w1", "w2", "shape", "order"} (the L1 diamond, the L2 disc, the paths of optima over lam), and
+    points {"w1", "w2", "name"} (the optima), on axes of equal units (the chart may stretch to fill
+    its column). Darker grey is a higher loss."""
+    cells = pd.DataFrame(grid)
+    w1 = np.unique(cells["w1"])
+    half = (w1[1] - w1[0]) / 2
+    cells = cells.assign(w1_lo=cells["w1"] - half, w1_hi=cells["w1"] + half, w2_lo=cells["w2"] - half,
+                         w2_hi=cells["w2"] + half)
+    lo, hi = float(w1[0] - half), float(w1[-1] + half)
+    x_scale, y_scale = _same_units(lo, hi, lo, hi)  # a disc stays round
+    heat = alt.Chart(cells).mark_rect(clip=True).encode(
+        x=alt.X("w1_lo:Q", title=x_title, scale=x_scale), x2="w1_hi:Q",
+        y=alt.Y("w2_lo:Q", title=y_title, scale=y_scale), y2="w2_hi:Q",
+        color=alt.Color("loss:Q", scale=alt.Scale(scheme="greys", type="log"), legend=None),
+        tooltip=[alt.Tooltip("w1:Q", format=".2f"), alt.Tooltip("w2:Q", format=".2f"),
+                 alt.Tooltip("loss:Q", title=loss_title, format=".3f")])
+    outlines = alt.Chart(pd.DataFrame(shapes)).mark_line(strokeWidth=2.5, clip=True).encode(
+        x="w1:Q", y="w2:Q", order="order:Q",
+        stroke=alt.Stroke("shape:N", title=None, scale=alt.Scale(scheme="set1"),
+                          legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)),
+        strokeDash=alt.StrokeDash("shape:N", title=None))
+    dots = alt.Chart(pd.DataFrame(points)).mark_point(size=120, filled=True, color="black", clip=True).encode(
+        x="w1:Q", y="w2:Q", shape=alt.Shape("name:N", title=None, legend=alt.Legend(orient="top", labelLimit=300)),
+        tooltip=["name", alt.Tooltip("w1:Q", format=".4f"), alt.Tooltip("w2:Q", format=".4f")])
+    return alt.layer(heat, outlines, dots).properties(height=size).to_dict()
 
 
 @cached

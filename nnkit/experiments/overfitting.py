@@ -12,12 +12,15 @@ from typing import Callable, ClassVar
 
 from nnkit.datasets.toy2d import TOY2D_NAMES
 from nnkit.experiments import overfitting_capacity as capacity
+from nnkit.experiments import overfitting_regularization as regularization
 from nnkit.experiments.base import Experiment, Section, param
 
 PARTS: dict[str, Section] = {
     "capacity": capacity.CAPACITY,
     "approximation": capacity.APPROXIMATION,
     "data_size": capacity.DATA_SIZE,
+    "early_stopping": regularization.EARLY_STOPPING,
+    "regularization": regularization.REGULARIZATION,
 }
 SECTIONS = tuple(PARTS)
 
@@ -38,6 +41,14 @@ class OverfittingParams:
     activation: str = param("relu", "choice", choices=("relu", "tanh", "sigmoid"))
     approx_lr: float = param(0.05, "float", lo=0.0001, hi=1.0, log=True)
     approx_epochs: int = param(1000, "int", lo=10, hi=5000, step=10)
+    # early_stopping
+    patience: int = param(20, "int", lo=1, hi=100, step=1)
+    min_delta: float = param(0.0, "float", lo=0.0, hi=0.1, step=0.005)
+    # regularization
+    p_norm: float = param(2.0, "float", lo=1.0, hi=4.0, step=0.5)
+    lam: float = param(0.001, "float", lo=1e-05, hi=0.1, log=True)
+    weight_decay: float = param(0.01, "float", lo=1e-05, hi=1.0, log=True)
+    geo_lam: float = param(0.5, "float", lo=0.0, hi=1.5, step=0.05)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
