@@ -91,17 +91,26 @@ class Trained:
 
 
 def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epochs: int, batch_size: int,
-              seed: int, callback: Callable[[dict], None] | None = None, train=None) -> Trained:
-    """An MLP with these hidden sizes, from weights seeded by `seed`, trained on `train` (default:
-    the split's training part) by Adam; MSE for float targets, cross-entropy for labels."""
+              seed: int, callback: Callable[[dict], None] | None = None, train=None,
+              dropout: float = 0.0) -> Trained:
+    """An MLP with these hidden sizes (and `dropout` after each hidden layer), from weights seeded by
+    `seed`, trained on `train` (default: the split's training part) by Adam; MSE for float targets,
+    cross-entropy for labels."""
     train = train if train is not None else data.part("train")
     regression = torch.is_floating_point(data.y)
-    with seeded(seed):
-        model = mlp(data.x.shape[1], hidden, 1 if regression else 2, activation)
     loss_fn = nn.MSELoss() if regression else nn.CrossEntropyLoss()
-    optimizer = make_optimizer("adam", model.parameters(), lr)
-    result = fit(model, loss_fn, optimizer, train, epochs=epochs, batch_size=batch_size, val=data.part("val"),
-                 callback=callback, shuffle_seed=seed, score_train=True)
+
+    def trained(model: nn.Module):
+        optimizer = make_optimizer("adam", model.parameters(), lr)
+        return fit(model, loss_fn, optimizer, train, epochs=epochs, batch_size=batch_size, val=data.part("val"),
+                   callback=callback, shuffle_seed=seed, score_train=True)
+
+    with seeded(seed):
+        model = mlp(data.x.shape[1], hidden, 1 if regression else 2, activation, dropout=dropout)
+        # dropout draws its masks from torch's global generator: such a network trains holding it,
+        # so that the same seed draws the same masks (with other visitors training beside it)
+        result = trained(model) if dropout else None
+    result = result or trained(model)
     return Trained(hidden, n_params(model), result.outcome, result.epochs, model)
 
 
