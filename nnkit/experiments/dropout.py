@@ -1,6 +1,6 @@
 """The Dropout experiment: one parameter set, four sections, each in its own module.
 
-"compare" trains the same wide network with each dropout rate the learner lists (what dropout
+"compare_rates" trains the same wide network with each dropout rate the learner lists (what dropout
 buys on held-out data, and what it costs); "train_eval" takes one trained network apart (train vs
 eval mode, keep vs drop probability); "ensemble" averages K thinned networks (Monte Carlo dropout);
 "masks" draws the units each training pass drops. `section` picks what runs; each section
@@ -17,7 +17,7 @@ from nnkit.experiments import dropout_compare as compare, dropout_inside as insi
 from nnkit.experiments.base import Experiment, Section, param
 
 PARTS: dict[str, Section] = {
-    "compare": compare.COMPARE,
+    "compare_rates": compare.COMPARE,
     "train_eval": inside.TRAIN_EVAL,
     "ensemble": inside.ENSEMBLE,
     "masks": inside.MASKS,
@@ -29,7 +29,7 @@ MAX_RATE = 0.9  # above it almost nothing passes, and 1 / (1 - p) blows the kept
 @dataclass(frozen=True)
 class DropoutParams:
     texts: ClassVar[str] = "drp"  # this page words its settings its own way (param.drp.<name>)
-    section: str = param("compare", "choice", choices=SECTIONS)
+    section: str = param("compare_rates", "choice", choices=SECTIONS)
     dataset: str = param("moons", "choice", choices=TOY2D_NAMES)
     n_points: int = param(150, "int", lo=60, hi=600, step=30)
     noise: float = param(0.35, "float", lo=0.0, hi=0.6, step=0.05)

@@ -47,7 +47,7 @@ def run_compare(p, callback: Callable[[dict], None] | None = None) -> dict:
         trained.append(O.train_one(data, hidden(p), callback=tag, dropout=rate, **training(p)))
         if trained[-1].outcome == "stopped":
             break
-    return {"section": "compare", "data": data, "rates": list(p.rates[:len(trained)]), "trained": trained,
+    return {"section": "compare_rates", "data": data, "rates": list(p.rates[:len(trained)]), "trained": trained,
             "regions": [region(t.model, data) for t in trained],
             "stopped": any(t.outcome == "stopped" for t in trained)}
 
@@ -78,7 +78,7 @@ def per_network(net: O.Trained) -> dict:
 
 def summary_compare(result: dict) -> dict:
     nets = [per_network(t) for t in result["trained"]]
-    return {"section": "compare", "stopped": result["stopped"], "rates": result["rates"],
+    return {"section": "compare_rates", "stopped": result["stopped"], "rates": result["rates"],
             **{key: [n.get(key) for n in nets] for key in ("train_loss", "val_loss", "val_acc", "gap",
                                                           "best_val_loss", "best_epoch", "best_val_acc",
                                                           "converged_epoch", "running_roughness")}}
@@ -95,12 +95,12 @@ COMPARE = Section(
     epochs=lambda p: p.epochs * len(p.rates), export=export_code,
     guided=(
         # measured (seed 0): gap 0.233 without dropout, 0.065 at 0.5; final validation loss 0.338, 0.259
-        Guided("gap", {"section": "compare", "rates": "0, 0.5"},
+        Guided("gap", {"section": "compare_rates", "rates": "0, 0.5"},
                lambda s: _at(s, 0.5, "gap") < 0.5 * _at(s, 0.0, "gap")
                and _at(s, 0.5, "val_loss") < _at(s, 0.0, "val_loss")),
         # measured (seed 0): training loss below 0.25 after 23 epochs without dropout, 64 at 0.5;
         # the running loss moves 0.013 a epoch without dropout, 0.046 at 0.5
-        Guided("costs", {"section": "compare", "rates": "0, 0.5"},
+        Guided("costs", {"section": "compare_rates", "rates": "0, 0.5"},
                lambda s: (_at(s, 0.5, "converged_epoch") or 10**9) > _at(s, 0.0, "converged_epoch")
                and _at(s, 0.5, "running_roughness") > _at(s, 0.0, "running_roughness")),
     ))

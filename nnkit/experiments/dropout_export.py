@@ -220,7 +220,7 @@ def export_code(p, lang: str = "en") -> str:
     trained = _TRAINED.format(c=c, lr=p.lr, epochs=p.epochs, batch_size=p.batch_size, hidden=[p.width] * p.depth,
                               make_toy2d=inspect.getsource(make_toy2d).strip(), dataset=p.dataset,
                               n_points=p.n_points, noise=p.noise)
-    if p.section == "compare":
+    if p.section == "compare_rates":
         return head + trained + _COMPARE.format(c=c, rates=list(p.rates))
     if p.section == "train_eval":
         return head + trained + _TRAIN_EVAL.format(c=c, rate=p.rate, passes=TRAIN_PASSES, repeats=REPEATS,
