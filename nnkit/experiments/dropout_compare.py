@@ -2,11 +2,11 @@
 
 The same wide ReLU network (`width` units in each of `depth` hidden layers) is trained from the
 same seed on the same small, noisy toy set, once per dropout rate in `rates`; the validation set
-scores each after every epoch. Measured on the defaults (moons, 150 points, noise 0.35, 2 x 128
-units, 300 epochs; see the guided experiments for the numbers): without dropout the training loss
-falls towards zero while the validation loss climbs; with dropout 0.5 the gap stays a fraction of
-it and the best validation loss is lower, while the training loss falls more slowly and its
-per-epoch running average (measured with dropout on) is noisier.
+scores each after every epoch. Measured on the defaults (moons, 120 points, noise 0.35, 2 x 128
+units, full batches, 500 epochs, seed 0): without dropout the training loss falls to 0.0001 while
+the validation loss climbs to 0.745 (best 0.175); at p = 0.5 they end at 0.089 and 0.275 (best
+0.157), while the training loss needs 17 epochs instead of 10 to fall below 0.25 and its running
+average (measured with dropout on) moves 0.036 an epoch instead of 0.001.
 """
 
 from __future__ import annotations
@@ -94,12 +94,12 @@ COMPARE = Section(
     shown=lambda result: list(zip(result["rates"], result["trained"])),
     epochs=lambda p: p.epochs * len(p.rates), export=export_code,
     guided=(
-        # measured (seed 0): gap 0.233 without dropout, 0.065 at 0.5; final validation loss 0.338, 0.259
+        # measured (seed 0): gap 0.745 without dropout, 0.187 at 0.5; final validation loss 0.745, 0.275
         Guided("gap", {"section": "compare_rates", "rates": "0, 0.5"},
                lambda s: _at(s, 0.5, "gap") < 0.5 * _at(s, 0.0, "gap")
                and _at(s, 0.5, "val_loss") < _at(s, 0.0, "val_loss")),
-        # measured (seed 0): training loss below 0.25 after 23 epochs without dropout, 64 at 0.5;
-        # the running loss moves 0.013 a epoch without dropout, 0.046 at 0.5
+        # measured (seed 0): training loss below 0.25 after 10 epochs without dropout, 17 at 0.5;
+        # the running loss moves 0.001 an epoch without dropout, 0.036 at 0.5
         Guided("costs", {"section": "compare_rates", "rates": "0, 0.5"},
                lambda s: (_at(s, 0.5, "converged_epoch") or 10**9) > _at(s, 0.0, "converged_epoch")
                and _at(s, 0.5, "running_roughness") > _at(s, 0.0, "running_roughness")),

@@ -26,6 +26,7 @@ COMMENTS = {
         "eval": "model.eval() switches dropout off (and no gradients are needed to test)",
         "results": "4. What the page plots",
         "modes": "The same input twenty times in train mode, then once in eval mode",
+        "unsure": "the test point the network is least sure about",
         "forgot": "Scoring the test set with dropout still on (model.eval() forgotten)",
         "layer": "Keep vs drop probability on the first hidden layer's outputs h for the same input",
         "inverted": "PyTorch (inverted dropout): train h * mask / (1 - p), test h",
@@ -43,6 +44,7 @@ COMMENTS = {
         "eval": "model.eval() 关闭 dropout(测试时也不用计算梯度)",
         "results": "4. 可视化:页面画出的数字",
         "modes": "同一个输入在训练模式下前向传播二十次,再在评估模式下传播一次",
+        "unsure": "网络最拿不准的那个测试点",
         "forgot": "在 dropout 仍然打开时给测试集打分(忘了调用 model.eval())",
         "layer": "同一个输入下第一个隐藏层的输出 h:保留概率与丢弃概率两种写法",
         "inverted": "PyTorch(反向 dropout):训练时 h * mask / (1 - p),测试时 h",
@@ -145,7 +147,10 @@ _TRAIN_EVAL = '''
 RATE = {rate!r}
 model, val_losses = train(RATE)
 report(RATE, model, val_losses)
-point = X[test_idx][:1]
+model.eval()
+with torch.no_grad():
+    unsure = (torch.softmax(model(X[test_idx]), 1)[:, 1] - 0.5).abs().argmin()  # {c[unsure]}
+point = X[test_idx][unsure:unsure + 1]
 # {c[modes]}
 model.train()
 torch.manual_seed(SEED)

@@ -68,7 +68,7 @@ STRINGS = {
     "drp.chart.running": "Running training loss (dropout on, as trained)",
     "drp.regions": "Decision regions on the training points",
     "drp.modes.title": "The same input, twenty times",
-    "drp.modes.text": "The first test point goes through the trained network twenty times with `model.train()`: each pass draws new masks, so each gives a different probability. With `model.eval()` dropout is off and the output is one number, every time.",
+    "drp.modes.text": "The test point the network is least sure about goes through the trained network twenty times with `model.train()`: each pass draws new masks, so each gives a different probability. With `model.eval()` dropout is off and the output is one number, every time.",
     "drp.modes.pass": "forward pass",
     "drp.modes.p1": "P(class 1)",
     "drp.modes.eval": "model.eval()",
@@ -128,7 +128,7 @@ STRINGS = {
     "guided.dropout.forgot_eval.title": "Forget model.eval()",
     "guided.dropout.forgot_eval.look": "Twenty passes in train mode give twenty different outputs; the test accuracy scored with dropout on changes from scoring to scoring, and the loss is higher than in eval mode.",
     "guided.dropout.convnetjs.title": "Keep or drop? p = 0.2",
-    "guided.dropout.convnetjs.look": "Both correct conventions match their test output to about 0.01; scaling by the drop probability at test time is off by far more.",
+    "guided.dropout.convnetjs.look": "Both correct conventions match their test output to within a few hundredths; scaling by the drop probability at test time is off more than ten times as much.",
     "guided.dropout.mc_converges.title": "Average many thinned networks",
     "guided.dropout.mc_converges.look": "As K grows, the averaged prediction moves towards the eval-mode prediction, to a small distance that stays: the weight-scaling rule is an approximation.",
 }

@@ -68,7 +68,7 @@ STRINGS = {
     "drp.chart.running": "训练中的损失(dropout 打开,即实际训练时)",
     "drp.regions": "训练点上的决策区域",
     "drp.modes.title": "同一个输入,传播二十次",
-    "drp.modes.text": "第一个测试点在 `model.train()` 下通过训练好的网络二十次:每次都抽取新的掩码,所以每次得到的概率都不同。在 `model.eval()` 下 dropout 关闭,输出只有一个数,每次都一样。",
+    "drp.modes.text": "网络最拿不准的那个测试点在 `model.train()` 下通过训练好的网络二十次:每次都抽取新的掩码,所以每次得到的概率都不同。在 `model.eval()` 下 dropout 关闭,输出只有一个数,每次都一样。",
     "drp.modes.pass": "前向传播",
     "drp.modes.p1": "P(类别 1)",
     "drp.modes.eval": "model.eval()",
@@ -128,7 +128,7 @@ STRINGS = {
     "guided.dropout.forgot_eval.title": "忘了 model.eval()",
     "guided.dropout.forgot_eval.look": "训练模式下传播二十次,得到二十个不同的输出;dropout 打开时测得的测试准确率每次都不一样,损失也比评估模式高。",
     "guided.dropout.convnetjs.title": "保留还是丢弃?p = 0.2",
-    "guided.dropout.convnetjs.look": "两种正确写法与各自测试输出的差都在 0.01 左右;测试时乘以丢弃概率则差得多。",
+    "guided.dropout.convnetjs.look": "两种正确写法与各自测试输出的差值都只有零点零几;测试时乘以丢弃概率,误差则超过它们的十倍。",
     "guided.dropout.mc_converges.title": "平均许多稀疏网络",
     "guided.dropout.mc_converges.look": "K 越大,平均预测越接近评估模式的预测,最后停在一个很小的距离上:权重缩放规则只是一种近似。",
 }
