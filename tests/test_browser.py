@@ -309,7 +309,7 @@ def _go(page, name: str, heading: str) -> None:
 def test_clicking_through_every_page_keeps_each_pages_settings(server, page, order):
     """One session: settings changed on each page survive every other page, as the learner left them."""
     pages = [("Activations", "Activation functions"), ("Regression", "Regression"),
-             ("Classification", "Classification"), ("Overfitting", "Overfitting")]
+             ("Classification", "Classification"), ("Overfitting", "Overfitting"), ("Dropout", "Dropout")]
     if order == "backward":
         pages.reverse()
     page.goto(server)
@@ -329,9 +329,12 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
             page.get_by_role("tab", name="Train").click()
             _set_slider(page, _label("param.cls.epochs"), 7)
             expected[name] = ["epochs=7"]
-        else:
+        elif name == "Overfitting":
             _set_number(page, _label("param.ovf.lr"), "0.02")  # one more page's lr, each its own
             expected[name] = ["lr=0.02"]
+        else:
+            _set_number(page, _label("param.drp.lr"), "0.03")
+            expected[name] = ["lr=0.03"]
         for part in expected[name]:
             assert part in page.url, (name, page.url)
     for name, heading in pages[::-1] + pages[1:]:
