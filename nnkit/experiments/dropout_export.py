@@ -80,7 +80,7 @@ x_np, y_np = make_toy2d({dataset!r}, {n_points}, {noise!r}, SEED)
 X, Y = torch.from_numpy(x_np), torch.from_numpy(y_np)
 third = {n_points} // 3
 order = torch.randperm({n_points}, generator=torch.Generator().manual_seed(SEED))
-train_idx, val_idx, test_idx = order[:{n_points} - 2 * third], order[{n_points} - 2 * third:{n_points} - third], order[{n_points} - third:]
+train_idx, val_idx, test_idx = order.split([{n_points} - 2 * third, third, third])
 loss_fn = nn.CrossEntropyLoss()
 
 

@@ -48,7 +48,8 @@ def run_train_eval(p, callback: Callable[[dict], None] | None = None) -> dict:
     unsure = int((torch.softmax(D.eval_output(net.model, x), -1)[:, 1] - 0.5).abs().argmin())
     point = x[unsure:unsure + 1]
     result["point"] = point[0].tolist()
-    result["train_mode"] = torch.softmax(D.train_mode_outputs(net.model, point, TRAIN_PASSES, p.seed), -1)[:, 0, 1].tolist()
+    passes = D.train_mode_outputs(net.model, point, TRAIN_PASSES, p.seed)
+    result["train_mode"] = torch.softmax(passes, -1)[:, 0, 1].tolist()
     result["eval_mode"] = float(torch.softmax(D.eval_output(net.model, point), -1)[0, 1])
     result["forgot"] = D.forgot_eval(net.model, data.part("test"), REPEATS, p.seed)
     h = first_hidden(net.model, point)[0]
@@ -129,7 +130,8 @@ TRAIN_EVAL = Section(
         # measured (seed 0): test accuracy 0.725 to 0.825 over 20 scorings with dropout on, 0.775 in eval
         # mode; test loss 1.23 on average with dropout on, 1.12 in eval mode
         Guided("forgot_eval", {"section": "train_eval"},
-               lambda s: s["distinct_train_outputs"] == 20 and max(s["test_acc_forgot"]) - min(s["test_acc_forgot"]) >= 0.06
+               lambda s: s["distinct_train_outputs"] == 20
+               and max(s["test_acc_forgot"]) - min(s["test_acc_forgot"]) >= 0.06
                and sum(s["test_loss_forgot"]) / len(s["test_loss_forgot"]) > s["test_loss_eval"]),
         # the library that scales by the drop probability is off by |1 - 2p| x h at any p but 0.5
         Guided("convnetjs", {"section": "train_eval", "rate": 0.2},

@@ -21,8 +21,8 @@ def network(layers: list[dict], kept_title: str, dropped_title: str, height: int
     for col, layer in enumerate(layers):
         n = len(layer["mask"])
         for i, kept in enumerate(layer["mask"]):
-            nodes.append({"x": col, "y": (tallest - 1) / 2 - (n - 1) / 2 + i, "kept": kept_title if kept else dropped_title,
-                          "layer": layer["name"]})
+            nodes.append({"x": col, "y": (tallest - n) / 2 + i, "layer": layer["name"],
+                          "kept": kept_title if kept else dropped_title})
     start = 0
     for col in range(len(layers) - 1):
         here, there = layers[col]["mask"], layers[col + 1]["mask"]
@@ -56,11 +56,13 @@ def mask_grid(rows: list[dict], x_title: str, y_title: str, kept_title: str, dro
         color=alt.Color("kept:N", title=None, scale=alt.Scale(domain=[kept_title, dropped_title],
                                                                range=[KEPT, DROPPED]),
                         legend=alt.Legend(orient="top")),
-        tooltip=["pass:O", "unit:N", "kept:N"]).properties(height=min(20 * (1 + max(r["pass"] for r in rows)), 420)).to_dict()
+        tooltip=["pass:O", "unit:N", "kept:N"],
+    ).properties(height=min(20 * (1 + max(r["pass"] for r in rows)), 420)).to_dict()
 
 
 @cached
-def strip(rows: list[dict], line: float, x_title: str, y_title: str, line_title: str, domain: tuple | None = None) -> dict:
+def strip(rows: list[dict], line: float, x_title: str, y_title: str, line_title: str,
+          domain: tuple | None = None) -> dict:
     """One value per pass {"x", "y"} as points, with a horizontal rule at `line` (the eval-mode value)."""
     scale = alt.Scale(domain=list(domain)) if domain else alt.Scale(zero=False)
     dots = alt.Chart(pd.DataFrame(rows)).mark_circle(size=70, color="#f28e2b").encode(
@@ -86,3 +88,14 @@ def uncertainty(region: dict, points: dict, title: str, size: int = 320) -> dict
         color=alt.Color("s:Q", scale=alt.Scale(scheme="greys", domain=[0, 0.5]), legend=None))
     return alt.layer(heat, _scatter(points["x0"], points["x1"], points["label"])).properties(
         title=title, width=size, height=size).to_dict()
+
+
+@cached
+def distance(rows: list[dict], x_title: str, y_title: str) -> dict:
+    """How far the average of K thinned networks is from eval mode {"k", "distance"}, K on a log axis."""
+    return alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("k:Q", title=x_title, scale=alt.Scale(type="log", base=2),
+                axis=alt.Axis(values=[r["k"] for r in rows])),
+        y=alt.Y("distance:Q", title=y_title, scale=alt.Scale(zero=True)),
+        tooltip=[alt.Tooltip("k:Q", title=x_title), alt.Tooltip("distance:Q", title=y_title, format=".4f")],
+    ).properties(height=260).to_dict()

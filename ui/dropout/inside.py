@@ -39,34 +39,40 @@ def _keep_vs_drop(p, result: dict) -> None:
     import pandas as pd
 
     st.subheader(t("drp.layer.title"))
-    st.markdown(t("drp.layer.text", rate=fmt(p.rate), keep=fmt(round(1 - p.rate, 6)), samples=f"{p.samples:,}"))
+    keep = fmt(round(1 - p.rate, 6))
+    st.markdown(t("drp.layer.text", rate=fmt(p.rate), keep=keep, samples=f"{p.samples:,}"))
     left, right = st.columns(2)
-    left.code(f"# PyTorch\nnn.Dropout(p={fmt(p.rate)})  # train: h * m / (1 - p)\nmodel.eval()  # test: h", language="python")
-    right.code(f"# the course\np_keep = {fmt(round(1 - p.rate, 6))}  # train: h * m\n# test: h * p_keep", language="python")
+    left.code(f"# PyTorch\nnn.Dropout(p={fmt(p.rate)})  # train: h * m / (1 - p)\nmodel.eval()  # test: h",
+              language="python")
+    right.code(f"# the course\np_keep = {keep}  # train: h * m\n# test: h * p_keep", language="python")
     layer = result["layer"]
     columns = {"h": t("drp.layer.h"), "inverted_train": t("drp.layer.inv_train"),
                "inverted_eval": t("drp.layer.inv_eval"), "original_train": t("drp.layer.orig_train"),
                "original_eval": t("drp.layer.orig_eval"), "drop_scaled_eval": t("drp.layer.drop_scaled")}
-    table = pd.DataFrame({t("drp.layer.unit"): result["units"], **{title: layer[name] for name, title in columns.items()}})
+    table = pd.DataFrame({t("drp.layer.unit"): result["units"],
+                          **{title: layer[name] for name, title in columns.items()}})
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         title: st.column_config.NumberColumn(format="%.4f") for title in columns.values()})
     a, b, c = st.columns(3)
     a.metric(t("drp.layer.dev_inverted"), f"{result['deviation']['inverted']:.4f}")
     b.metric(t("drp.layer.dev_original"), f"{result['deviation']['original']:.4f}")
     c.metric(t("drp.layer.dev_drop_scaled"), f"{result['drop_scaled_error']:.4f}")
-    st.caption(t("drp.layer.kept", share=f"{layer['kept_share']:.4f}", keep=fmt(round(1 - p.rate, 6))))
-    st.markdown(t("drp.convnetjs", rate=fmt(p.rate), error=f"{result['drop_scaled_error']:.4f}",
-                  deviation=f"{max(result['deviation'].values()):.4f}"))
+    st.caption(t("drp.layer.kept", share=f"{layer['kept_share']:.4f}", keep=keep))
+    st.markdown(t("drp.convnetjs"))
+    if p.rate == 0.5:
+        st.caption(t("drp.convnetjs.hidden"))
+    else:
+        st.caption(t("drp.convnetjs.error", rate=fmt(p.rate), error=f"{result['drop_scaled_error']:.4f}",
+                     deviation=f"{max(result['deviation'].values()):.4f}"))
 
 
 def show_ensemble(p, result: dict) -> None:
     if p.rate == 0:
         st.info(t("drp.rate_zero"), icon=":material/info:")
     left, right = st.columns([3, 2])
-    rows = [{"k": k, "distance": d, "curve": t("drp.mc.distance")} for k, d in zip(result["ks"], result["distance"])]
+    rows = [{"k": k, "distance": d} for k, d in zip(result["ks"], result["distance"])]
     left.markdown(f"**{t('drp.mc.distance')}**", help=t("drp.mc.distance.help"))
-    left.vega_lite_chart(spec=charts.lines(rows, "k", "distance", "curve", t("drp.mc.k"), t("drp.mc.distance")),
-                         width="stretch")
+    left.vega_lite_chart(spec=draw.distance(rows, t("drp.mc.k"), t("drp.mc.distance.axis")), width="stretch")
     k = right.select_slider(t("drp.mc.pick_k"), options=list(KS), value=KS[-1], key="drp_k")
     right.metric(t("drp.mc.val_acc", k=k), f"{result['val_acc'][k]:.0%}")
     right.metric(t("drp.mc.eval_acc"), f"{result['eval_val_acc']:.0%}")

@@ -52,5 +52,6 @@ def _one_pass(result: dict, playing: bool) -> None:
     layers += [{"name": t("drp.masks.hidden", n=i + 1, rate=fmt(rate)), "mask": mask}
                for i, (mask, rate) in enumerate(zip(one, rates))]
     layers.append({"name": t("drp.masks.output"), "mask": [1, 1]})
-    st.vega_lite_chart(spec=draw.network(layers, t("drp.masks.kept_unit"), t("drp.masks.dropped_unit")), width="stretch")
+    st.vega_lite_chart(spec=draw.network(layers, t("drp.masks.kept_unit"), t("drp.masks.dropped_unit")),
+                       width="stretch")
     st.caption(t("drp.masks.kept", n=n, kept=sum(map(sum, one)), total=sum(sizes)))
