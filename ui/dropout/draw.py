@@ -42,7 +42,7 @@ def network(layers: list[dict], kept_title: str, dropped_title: str, height: int
         x=x_axis, y=y_axis, tooltip=["layer:N", "kept:N"],
         color=alt.Color("kept:N", title=None, scale=alt.Scale(domain=[kept_title, dropped_title],
                                                                range=[KEPT, DROPPED]),
-                        legend=alt.Legend(orient="top")))
+                        legend=alt.Legend(orient="top", symbolType="circle", symbolOpacity=1, symbolStrokeWidth=0)))
     labels = alt.Chart(pd.DataFrame([{"x": i, "name": layer["name"]} for i, layer in enumerate(layers)])).mark_text(
         dy=0, baseline="top", fontSize=12).encode(x=x_axis, y=alt.datum(-0.55), text="name:N")
     return alt.layer(lines, dots, labels).properties(height=height).to_dict()
