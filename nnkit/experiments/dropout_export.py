@@ -18,12 +18,12 @@ from nnkit.experiments.base import comments
 COMMENTS = {
     "en": {
         "settings": "NN Playground - Dropout ({section}), exported with these settings:",
-        "needs": "Needs torch and numpy.",
+        "needs": "Needs {needs}.",
         "data": "1. Data: a small noisy toy set, shuffled once and cut into training, validation and test thirds",
         "model": "2. The model: nn.Dropout(p) after each hidden activation; p is the DROP probability",
         "seed": "the seed fixes the initial weights and, after them, every dropout mask of the training",
         "train": "3. Training: model.train() switches dropout on; each epoch's batch order depends on its number alone",
-        "eval": "model.eval() switches dropout off (and no gradients are needed to test)",
+        "eval": "dropout off (and no gradients are needed to test)",
         "results": "4. What the page plots",
         "modes": "The same input twenty times in train mode, then once in eval mode",
         "unsure": "the test point the network is least sure about",
@@ -36,12 +36,12 @@ COMMENTS = {
     },
     "zh": {
         "settings": "NN Playground - Dropout({section}),导出时的设置:",
-        "needs": "需要 torch 和 numpy。",
+        "needs": "需要 {needs}。",
         "data": "1. 数据生成:一个带噪声的小型玩具数据集,打乱一次后三等分为训练集、验证集和测试集",
         "model": "2. 模型定义:每个隐藏层的激活函数后面接 nn.Dropout(p);p 是丢弃概率",
         "seed": "种子决定初始权重,也决定之后训练中的每一个 dropout 掩码",
         "train": "3. 模型训练:model.train() 打开 dropout;每轮的批次顺序只取决于轮次",
-        "eval": "model.eval() 关闭 dropout(测试时也不用计算梯度)",
+        "eval": "关闭 dropout(测试时也不用计算梯度)",
         "results": "4. 可视化:页面画出的数字",
         "modes": "同一个输入在训练模式下前向传播二十次,再在评估模式下传播一次",
         "unsure": "网络最拿不准的那个测试点",
@@ -58,15 +58,13 @@ _HEAD = '''"""{c[settings]}
 {settings}
 {c[needs]}
 """
-import torch
+{numpy}import torch
 from torch import nn
 
 SEED = {seed}
 '''
 
-_TRAINED = '''import numpy as np
-
-LR = {lr!r}
+_TRAINED = '''LR = {lr!r}
 EPOCHS = {epochs}
 BATCH_SIZE = {batch_size}
 HIDDEN = {hidden}
@@ -218,8 +216,11 @@ def export_code(p, lang: str = "en") -> str:
 
     c = comments(COMMENTS, lang)
     settings = "\n".join(f"    {k} = {getattr(p, k)!r}" for k in applies(p))
-    head = _HEAD.format(c={**c, "settings": c["settings"].format(section=p.section)}, settings=settings, seed=p.seed)
-    if p.section == "masks":
+    masks = p.section == "masks"
+    needs = "torch" if masks else ("torch 和 numpy" if lang == "zh" else "torch and numpy")
+    c = {**c, "settings": c["settings"].format(section=p.section), "needs": c["needs"].format(needs=needs)}
+    head = _HEAD.format(c=c, settings=settings, seed=p.seed, numpy="" if masks else "import numpy as np\n")
+    if masks:
         return head + _MASKS.format(c=c, sizes=[p.units] * len(p.layer_rates), rates=list(p.layer_rates),
                                     passes=p.passes)
     trained = _TRAINED.format(c=c, lr=p.lr, epochs=p.epochs, batch_size=p.batch_size, hidden=[p.width] * p.depth,
