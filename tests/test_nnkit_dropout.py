@@ -161,6 +161,22 @@ def test_comparison_trains_one_network_per_rate_and_records_each_as_a_run_of_its
     assert records(replace(p, section="masks", epochs=20), run(replace(p, section="masks"))) == []
 
 
+def test_a_stopped_comparison_keeps_the_networks_it_trained():
+    from nnkit.train import StopTraining
+
+    def stop_in_second(event):
+        if event["event"] == "epoch" and event["model"] == 1 and event["epoch"] == 4:
+            raise StopTraining
+
+    p = replace(P(rates=(0.0, 0.3, 0.5)), **FAST)
+    result = run(p, stop_in_second)
+    s = summary(result)
+    assert s["stopped"] and s["rates"] == [0.0, 0.3]  # the third never started
+    made = records(p, result)
+    assert [r.outcome for r in made] == ["completed", "stopped"]
+    assert [len(r.history) for r in made] == [20, 5]
+
+
 def test_cli_prints_the_validation_scores_per_rate():
     done = subprocess.run([sys.executable, "-m", "nnkit", "run", "dropout", "--set", "epochs=20", "--set",
                            "rates=0, 0.5", "--json"], capture_output=True, text=True, timeout=300)

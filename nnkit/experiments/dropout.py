@@ -89,8 +89,7 @@ def records(p: DropoutParams, result: dict) -> list:
             settings["rates"] = settings_text(type(p)(rates=(rate,)), ["rates"])["rates"]
         final = {"train_loss": net.train_loss, "val_loss": net.val_loss, "val_acc": net.history[-1]["val_acc"],
                  "best_val_loss": min(e["val_loss"] for e in net.history)}
-        outcome = "stopped" if result["stopped"] else net.outcome
-        out.append(RunRecord("dropout", settings, rows, final, outcome, "epoch"))
+        out.append(RunRecord("dropout", settings, rows, final, net.outcome, "epoch"))
     return out
 
 
