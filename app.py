@@ -25,6 +25,7 @@ PAGES = [
             url_path="classification"),
     st.Page("pages/overfitting.py", title=t("nav.overfitting"), icon=":material/stacked_line_chart:",
             url_path="overfitting"),
+    st.Page("pages/dropout.py", title=t("nav.dropout"), icon=":material/blur_on:", url_path="dropout"),
 ]
 page = st.navigation(PAGES)
 device_slot = st.sidebar.empty()

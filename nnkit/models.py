@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -11,12 +11,23 @@ from nnkit.activations import ACTIVATIONS
 
 
 def mlp(in_features: int, hidden_sizes: list[int], out_features: int,
-        activation: str = "relu", leaky_slope: float = 0.01) -> nn.Sequential:
-    """Linear -> activation, once per hidden size, then a last Linear producing the logits."""
+        activation: str = "relu", leaky_slope: float = 0.01,
+        dropout: float | Sequence[float] = 0.0) -> nn.Sequential:
+    """Linear -> activation (-> Dropout), once per hidden size, then a last Linear producing the logits.
+
+    `dropout` is the drop probability after each hidden layer's activation, as `nn.Dropout(p)` takes
+    it: one rate for every hidden layer or one per layer. A rate of 0 adds no module, so the layers
+    of a network without dropout keep their indices (model[0] is the first Linear, model[2] the next).
+    """
+    rates = [float(dropout)] * len(hidden_sizes) if isinstance(dropout, (int, float)) else [float(r) for r in dropout]
+    if len(rates) != len(hidden_sizes):
+        raise ValueError(f"{len(rates)} dropout rates for {len(hidden_sizes)} hidden layers")
     layers: list[nn.Module] = []
     width = in_features
-    for hidden in hidden_sizes:
+    for hidden, rate in zip(hidden_sizes, rates):
         layers += [nn.Linear(width, hidden), ACTIVATIONS[activation].module(leaky_slope)]
+        if rate > 0:
+            layers.append(nn.Dropout(rate))
         width = hidden
     layers.append(nn.Linear(width, out_features))
     return nn.Sequential(*layers)

@@ -91,27 +91,41 @@ class Trained:
         return self.history[-1]["val_loss"] if self.history else math.nan
 
 
-def network(data: Split, hidden: list[int], activation: str, seed: int) -> nn.Sequential:
-    """The MLP every section trains, from weights seeded by `seed`: one output per target value,
-    two logits for labels."""
+def _build(data: Split, hidden: list[int], activation: str, dropout: float) -> nn.Sequential:
+    return mlp(data.x.shape[1], hidden, 1 if torch.is_floating_point(data.y) else 2, activation, dropout=dropout)
+
+
+def network(data: Split, hidden: list[int], activation: str, seed: int, dropout: float = 0.0) -> nn.Sequential:
+    """The MLP every section trains (with `dropout` after each hidden layer), from weights seeded by
+    `seed`: one output per target value, two logits for labels."""
     with seeded(seed):
-        return mlp(data.x.shape[1], hidden, 1 if torch.is_floating_point(data.y) else 2, activation)
+        return _build(data, hidden, activation, dropout)
 
 
 def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epochs: int, batch_size: int,
               seed: int, callback: Callable[[dict], None] | None = None, train=None, model: nn.Module | None = None,
               optimizer: str = "adam", weight_decay: float = 0.0,
-              penalty: Callable[[nn.Module], torch.Tensor] | None = None) -> Trained:
-    """An MLP with these hidden sizes (`model`, or `network(...)` from `seed`), trained on `train`
-    (default: the split's training part) by `optimizer` (Adam unless told; with `weight_decay`, on
-    the weights only: nnkit.regularize.decay_groups) and `penalty` added to the loss; MSE for float
-    targets, cross-entropy for labels."""
+              penalty: Callable[[nn.Module], torch.Tensor] | None = None, dropout: float = 0.0) -> Trained:
+    """An MLP with these hidden sizes (`model`, or `network(...)` from `seed`, with `dropout`), trained
+    on `train` (default: the split's training part) by `optimizer` (Adam unless told; with
+    `weight_decay`, on the weights only: nnkit.regularize.decay_groups) and `penalty` added to the
+    loss; MSE for float targets, cross-entropy for labels."""
     train = train if train is not None else data.part("train")
-    model = model if model is not None else network(data, hidden, activation, seed)
     loss_fn = nn.MSELoss() if torch.is_floating_point(data.y) else nn.CrossEntropyLoss()
-    groups = decay_groups(model, weight_decay) if weight_decay else model.parameters()
-    result = fit(model, loss_fn, make_optimizer(optimizer, groups, lr), train, epochs=epochs, batch_size=batch_size,
-                 val=data.part("val"), callback=callback, shuffle_seed=seed, score_train=True, penalty=penalty)
+
+    def trained(model: nn.Module):
+        groups = decay_groups(model, weight_decay) if weight_decay else model.parameters()
+        return fit(model, loss_fn, make_optimizer(optimizer, groups, lr), train, epochs=epochs, batch_size=batch_size,
+                   val=data.part("val"), callback=callback, shuffle_seed=seed, score_train=True, penalty=penalty)
+
+    if model is None and dropout:
+        # dropout draws its masks from torch's global generator: such a network trains holding it,
+        # so that the same seed draws the same masks (with other visitors training beside it)
+        with seeded(seed):
+            model = _build(data, hidden, activation, dropout)
+            result = trained(model)
+    else:
+        result = trained(model if model is not None else network(data, hidden, activation, seed))
     return Trained(hidden, n_params(model), result.outcome, result.epochs, model)
 
 

@@ -8,7 +8,8 @@ from ui.page import header
 header("home")
 st.subheader(t("home.pages"))
 for page, icon in [("activations", ":material/show_chart:"), ("regression", ":material/trending_up:"),
-                   ("classification", ":material/grid_view:"), ("overfitting", ":material/stacked_line_chart:")]:
+                   ("classification", ":material/grid_view:"), ("overfitting", ":material/stacked_line_chart:"),
+                   ("dropout", ":material/blur_on:")]:
     st.page_link(f"pages/{page}.py", label=t(f"nav.{page}"), icon=icon)
     st.caption(t(f"home.{page}"))
 st.subheader(t("home.how"))

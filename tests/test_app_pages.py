@@ -16,7 +16,7 @@ from ui.locales import en, zh
 
 TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数"),
           "regression": ("Regression", "回归"), "classification": ("Classification", "分类"),
-          "overfitting": ("Overfitting", "过拟合")}
+          "overfitting": ("Overfitting", "过拟合"), "dropout": ("Dropout", "Dropout")}
 
 
 def charts(at) -> list[dict]:
@@ -59,7 +59,8 @@ GARBAGE = {"seed": "-5", "lr": "banana", "x_min": "-100", "functions": ["relu", 
 BAD_ON_PAGE = {"classification": ["lr", "dataset", "epochs", "hidden_layers"],
                "activations": ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"],
                "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"],
-               "overfitting": ["lr", "dataset", "n_points", "epochs"]}
+               "overfitting": ["lr", "dataset", "n_points", "epochs"],
+               "dropout": ["lr", "dataset", "n_points", "epochs"]}
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -309,7 +309,7 @@ def _go(page, name: str, heading: str) -> None:
 def test_clicking_through_every_page_keeps_each_pages_settings(server, page, order):
     """One session: settings changed on each page survive every other page, as the learner left them."""
     pages = [("Activations", "Activation functions"), ("Regression", "Regression"),
-             ("Classification", "Classification"), ("Overfitting", "Overfitting")]
+             ("Classification", "Classification"), ("Overfitting", "Overfitting"), ("Dropout", "Dropout")]
     if order == "backward":
         pages.reverse()
     page.goto(server)
@@ -329,9 +329,12 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
             page.get_by_role("tab", name="Train").click()
             _set_slider(page, _label("param.cls.epochs"), 7)
             expected[name] = ["epochs=7"]
-        else:
+        elif name == "Overfitting":
             _set_number(page, _label("param.ovf.lr"), "0.02")  # one more page's lr, each its own
             expected[name] = ["lr=0.02"]
+        else:
+            _set_number(page, _label("param.drp.lr"), "0.03")
+            expected[name] = ["lr=0.03"]
         for part in expected[name]:
             assert part in page.url, (name, page.url)
     for name, heading in pages[::-1] + pages[1:]:
@@ -446,3 +449,37 @@ def test_the_overfitting_page_runs_its_capacity_sweep(server, page):
     for i in range(charts.count()):
         assert charts.nth(i).locator("canvas, svg").count() > 0
     shot(page, "overfitting-capacity-zh")
+
+
+def test_the_dropout_page_steps_through_masks_and_compares_two_rates(server, page):
+    """The masks change pass by pass (one click, then playing by themselves); a comparison of two
+    rates trains in the background and draws its curves, regions and runs, in Chinese."""
+    from ui.locales import zh
+
+    page.goto(f"{server}/dropout?section=masks&passes=5")
+    settle(page)
+    page.get_by_text("Pass 1:").wait_for()
+    page.get_by_role("button", name="Next pass").click()
+    page.get_by_text("Pass 2:").wait_for()
+    play = page.get_by_test_id("stCheckbox").get_by_text("Play")
+    play.click()  # the toggle: one pass further every second
+    page.get_by_text("Pass 4:").wait_for(timeout=20_000)
+    play.click()
+    settle(page)
+    no_exception(page)
+    units = page.locator('[data-testid="stVegaLiteChart"]').first.locator("canvas, svg")
+    assert units.count() > 0
+    shot(page, "dropout-masks")
+
+    page.goto(f"{server}/dropout?lang=zh&rates=0%2C0.5&epochs=100")
+    settle(page)
+    page.get_by_role("heading", name=zh.STRINGS["drp.compare_rates"]).wait_for()
+    page.get_by_text(zh.STRINGS["drp.chart.val"]).wait_for(timeout=120_000)
+    settle(page)
+    no_exception(page)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    assert table.count() == 1
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    assert charts.count() >= 6  # three sets of curves, two decision regions, the runs overlay
+    page.get_by_text(zh.STRINGS["runs.title"].format(count=2)).first.wait_for()
+    shot(page, "dropout-compare-zh")

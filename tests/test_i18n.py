@@ -16,6 +16,7 @@ from nnkit.preprocess import ERROR_CODES as PICTURE_CODES
 from nnkit.experiments import registry
 from nnkit.runs import RunFileError
 from nnkit.experiments.base import specs
+from nnkit.experiments.dropout import RUN_FINALS as DRP_FINALS, RUN_METRICS as DRP_METRICS, SECTIONS as DRP_SECTIONS
 from nnkit.experiments.overfitting import SECTIONS as OVF_SECTIONS
 from ui.locales import en, zh
 
@@ -31,7 +32,7 @@ def test_same_keys_in_both_languages():
 
 
 PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
-              "overfitting_validation")
+              "overfitting_validation", "dropout")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -114,7 +115,10 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"ovf.set.{s}" for s in ("train", "val", "test")}
     keys |= {f"ovf.reg.geometry.{kind}" for kind in ("l1", "l2")}
     keys |= {f"ovf.runs.{m}" for m in ("train_loss", "val_loss", "params")}
-    prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf"}  # the text prefix each page passes to header()
+    keys |= {f"drp.{section}{part}" for section in DRP_SECTIONS for part in ("", ".intro")}
+    keys |= {f"drp.runs.{m}" for m in DRP_METRICS + DRP_FINALS}
+    prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
+              "dropout": "drp"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
         if page != "home":

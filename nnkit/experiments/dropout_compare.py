@@ -1,0 +1,106 @@
+"""The Dropout page's comparison: what dropout buys on held-out data, and what it costs.
+
+The same wide ReLU network (`width` units in each of `depth` hidden layers) is trained from the
+same seed on the same small, noisy toy set, once per dropout rate in `rates`; the validation set
+scores each after every epoch. Measured on the defaults (moons, 120 points, noise 0.35, 2 x 128
+units, full batches, 500 epochs, seed 0): without dropout the training loss falls to 0.0001 while
+the validation loss climbs to 0.745 (best 0.175); at p = 0.5 they end at 0.089 and 0.275 (best
+0.157), while the training loss needs 17 epochs instead of 10 to fall below 0.25 and its running
+average (measured with dropout on) moves 0.036 an epoch instead of 0.001.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from nnkit import overfitting as O
+from nnkit.dropout import eval_output
+from nnkit.experiments.base import Guided, Section
+from nnkit.experiments.dropout_export import export_code
+from nnkit.models import decision_region
+
+REGION = 50  # decision regions are drawn on a REGION x REGION grid
+SLOW_LOSS = 0.25  # "converged": the first epoch whose training loss (eval mode) falls below this
+
+
+def hidden(p) -> list[int]:
+    return [p.width] * p.depth
+
+
+def training(p) -> dict:
+    """fit's settings of the trained sections: ReLU networks trained by Adam."""
+    return {"activation": "relu", "lr": p.lr, "epochs": p.epochs, "batch_size": p.batch_size, "seed": p.seed}
+
+
+def region(model, data: O.Split) -> dict:
+    return decision_region(lambda g: torch.softmax(eval_output(model, g), dim=1)[:, 1], data.x, size=REGION)
+
+
+def run_compare(p, callback: Callable[[dict], None] | None = None) -> dict:
+    data = O.toy_split(p.dataset, p.n_points, p.noise, p.seed)
+    trained = []
+    for i, rate in enumerate(p.rates):
+        tag = (lambda e, i=i: callback({**e, "model": i})) if callback else None
+        trained.append(O.train_one(data, hidden(p), callback=tag, dropout=rate, **training(p)))
+        if trained[-1].outcome == "stopped":
+            break
+    return {"section": "compare_rates", "data": data, "rates": list(p.rates[:len(trained)]), "trained": trained,
+            "regions": [region(t.model, data) for t in trained],
+            "stopped": any(t.outcome == "stopped" for t in trained)}
+
+
+def first_below(losses: list[float], level: float) -> int | None:
+    """The first epoch (counted from 1) whose loss is below `level`; None if none is."""
+    return next((i + 1 for i, loss in enumerate(losses) if loss < level), None)
+
+
+def roughness(losses: list[float]) -> float:
+    """How noisy a loss curve is: the mean size of its epoch-to-epoch changes."""
+    return float(np.mean(np.abs(np.diff(losses)))) if len(losses) > 1 else float("nan")
+
+
+def per_network(net: O.Trained) -> dict:
+    history = net.history
+    if not history:
+        return {k: float("nan") for k in ("train_loss", "val_loss", "val_acc", "gap", "best_val_loss",
+                                         "running_roughness")} | {"best_epoch": None, "converged_epoch": None}
+    val = [e["val_loss"] for e in history]
+    best = int(np.nanargmin(val))
+    return {"train_loss": net.train_loss, "val_loss": net.val_loss, "val_acc": history[-1]["val_acc"],
+            "gap": net.val_loss - net.train_loss, "best_val_loss": val[best], "best_epoch": best + 1,
+            "best_val_acc": history[best]["val_acc"],
+            "converged_epoch": first_below([e["train_loss"] for e in history], SLOW_LOSS),
+            "running_roughness": roughness([e["running_loss"] for e in history])}
+
+
+def summary_compare(result: dict) -> dict:
+    nets = [per_network(t) for t in result["trained"]]
+    return {"section": "compare_rates", "stopped": result["stopped"], "rates": result["rates"],
+            **{key: [n.get(key) for n in nets] for key in ("train_loss", "val_loss", "val_acc", "gap",
+                                                          "best_val_loss", "best_epoch", "best_val_acc",
+                                                          "converged_epoch", "running_roughness")}}
+
+
+def _at(s: dict, rate: float, key: str):
+    return s[key][s["rates"].index(rate)]
+
+
+COMPARE = Section(
+    settings=("dataset", "n_points", "noise", "width", "depth", "rates", "lr", "epochs", "batch_size"),
+    run=run_compare, summary=summary_compare,
+    shown=lambda result: list(zip(result["rates"], result["trained"])),
+    epochs=lambda p: p.epochs * len(p.rates), export=export_code,
+    guided=(
+        # measured (seed 0): gap 0.745 without dropout, 0.187 at 0.5; final validation loss 0.745, 0.275
+        Guided("gap", {"section": "compare_rates", "rates": "0, 0.5"},
+               lambda s: _at(s, 0.5, "gap") < 0.5 * _at(s, 0.0, "gap")
+               and _at(s, 0.5, "val_loss") < _at(s, 0.0, "val_loss")),
+        # measured (seed 0): training loss below 0.25 after 10 epochs without dropout, 17 at 0.5;
+        # the running loss moves 0.001 an epoch without dropout, 0.036 at 0.5
+        Guided("costs", {"section": "compare_rates", "rates": "0, 0.5"},
+               lambda s: (_at(s, 0.5, "converged_epoch") or 10**9) > _at(s, 0.0, "converged_epoch")
+               and _at(s, 0.5, "running_roughness") > _at(s, 0.0, "running_roughness")),
+    ))
