@@ -125,7 +125,8 @@ def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epo
             model = _build(data, hidden, activation, dropout)
             result = trained(model)
     else:
-        result = trained(model if model is not None else network(data, hidden, activation, seed))
+        model = model if model is not None else network(data, hidden, activation, seed)
+        result = trained(model)
     return Trained(hidden, n_params(model), result.outcome, result.epochs, model)
 
 
