@@ -100,7 +100,8 @@ def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epo
         model = mlp(data.x.shape[1], hidden, 1 if regression else 2, activation)
     loss_fn = nn.MSELoss() if regression else nn.CrossEntropyLoss()
     optimizer = make_optimizer("adam", model.parameters(), lr)
-    result = fit(model, loss_fn, optimizer, train, epochs=epochs, batch_size=batch_size, val=data.part("val"),
+    val = data.part("val") if "val" in data.index else None  # none: the final refit on every non-test point
+    result = fit(model, loss_fn, optimizer, train, epochs=epochs, batch_size=batch_size, val=val,
                  callback=callback, shuffle_seed=seed, score_train=True)
     return Trained(hidden, n_params(model), result.outcome, result.epochs, model)
 

@@ -6,7 +6,7 @@ from nnkit.experiments.overfitting import (EXPERIMENT, RUN_METRICS, SETTINGS, Ov
                                            epochs_total, record, run)
 from ui import guided, runs
 from ui.i18n import t
-from ui.overfitting import capacity
+from ui.overfitting import capacity, validation
 from ui.page import code_section, header, share_link
 from ui.params import read, widget, widgets
 from ui.shared import shared
@@ -16,6 +16,8 @@ VIEWS = {
     "capacity": capacity.show_capacity,
     "approximation": capacity.show_approximation,
     "data_size": capacity.show_data_size,
+    "validation": validation.show_validation,
+    "augmentation": validation.show_augmentation,
 }
 
 header("ovf", P)

@@ -113,6 +113,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"ovf.depth.{v}" for v in ("helped", "hurt")} | {f"ovf.model.{m}" for m in ("small", "large")}
     keys |= {f"ovf.set.{s}" for s in ("train", "val", "test")}
     keys |= {f"ovf.runs.{m}" for m in ("train_loss", "val_loss", "params")}
+    keys |= {f"ovf.aug.{k}" for k in ("plain", "augmented", "helped", "hurt", "same")}  # the augmentation section
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}

@@ -12,12 +12,15 @@ from typing import Callable, ClassVar
 
 from nnkit.datasets.toy2d import TOY2D_NAMES
 from nnkit.experiments import overfitting_capacity as capacity
+from nnkit.experiments import overfitting_validation as validation
 from nnkit.experiments.base import Experiment, Section, param
 
 PARTS: dict[str, Section] = {
     "capacity": capacity.CAPACITY,
     "approximation": capacity.APPROXIMATION,
     "data_size": capacity.DATA_SIZE,
+    "validation": validation.VALIDATION,
+    "augmentation": validation.AUGMENTATION,
 }
 SECTIONS = tuple(PARTS)
 
@@ -38,6 +41,14 @@ class OverfittingParams:
     activation: str = param("relu", "choice", choices=("relu", "tanh", "sigmoid"))
     approx_lr: float = param(0.05, "float", lo=0.0001, hi=1.0, log=True)
     approx_epochs: int = param(1000, "int", lo=10, hi=5000, step=10)
+    # validation: K of K-fold cross-validation
+    folds: int = param(4, "int", lo=2, hi=10, step=1)
+    # augmentation: the transforms' strength, the training subset of the digits, its epochs
+    degrees: float = param(15.0, "float", lo=0.0, hi=45.0, step=5.0)
+    shift: int = param(0, "int", lo=0, hi=2, step=1)
+    scale: float = param(0.15, "float", lo=0.0, hi=0.3, step=0.05)
+    subset: int = param(50, "int", lo=20, hi=1000, step=10)
+    aug_epochs: int = param(100, "int", lo=5, hi=300, step=5)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
