@@ -115,7 +115,7 @@ def test_stop_keeps_what_was_trained_and_scores_no_test(p, after):
 
 
 def test_augmentation_without_transforms_trains_exactly_like_the_plain_network():
-    result = E.run(replace(FAST_AUG, degrees=0.0, shift=0, scale=0.0))
+    result = E.run(replace(FAST_AUG, degrees=0, shift=0, scale=0.0))
     plain, augmented = (result["nets"][n].history for n in V.VARIANTS)
     assert [e["val_loss"] for e in plain] == [e["val_loss"] for e in augmented]
     assert result["tests"]["plain"] == result["tests"]["augmented"]

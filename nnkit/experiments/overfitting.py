@@ -44,7 +44,7 @@ class OverfittingParams:
     # validation: K of K-fold cross-validation
     folds: int = param(4, "int", lo=2, hi=10, step=1)
     # augmentation: the transforms' strength, the training subset of the digits, its epochs
-    degrees: float = param(15.0, "float", lo=0.0, hi=45.0, step=5.0)
+    degrees: int = param(15, "int", lo=0, hi=45, step=5)
     shift: int = param(0, "int", lo=0, hi=2, step=1)
     scale: float = param(0.15, "float", lo=0.0, hi=0.3, step=0.05)
     subset: int = param(50, "int", lo=20, hi=1000, step=10)

@@ -7,8 +7,15 @@ smallest whose mean validation loss is within one standard error of the best mea
 retrains it on all the non-test points and scores the test set once. "augmentation" trains the
 same network twice on a small subset of the 8x8 digits, once on the images as they are and once on
 freshly shifted, turned and scaled copies every epoch (nnkit.augment), and compares their
-validation accuracy; the test set scores both once, at the end. Measured numbers: see the guided
-experiment's comment and the section texts.
+validation accuracy; the test set scores both once, at the end.
+
+Measured on the defaults (moons, 150 points, K = 4, 300 epochs; seed 0): mean validation loss
+0.480, 0.433, 0.371, 0.475 for widths 2, 8, 32, 128, standard errors 0.15-0.29: the best mean (32
+units) is within noise of the smallest, so the rule keeps 2 units (test accuracy 88%). Augmentation
+(15 degrees, no shift, scale 0.15, 50 images, 100 epochs), validation accuracy without / with, seeds
+0-2: 86.8 / 86.4, 76.7 / 82.2, 84.0 / 84.7 %: a small gain on average that depends on the seed.
+One-pixel shifts hurt (see the guided experiment): the digits are centred, and an MLP sees each
+pixel apart.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ from ui.classifier import image_grid
 from ui.i18n import t
 from ui.overfitting.common import gap_chart, set_names
 
+# category10: ten folds told apart; the test points light grey, out of the way
+FOLD_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                "#17becf")
+
 
 def _folds_drawn(result: dict) -> None:
     data, folds = result["data"], result["folds"]
@@ -17,9 +21,9 @@ def _folds_drawn(result: dict) -> None:
     test = t("ovf.set.test")
     points = [{"x0": float(data.x[i, 0]), "x1": float(data.x[i, 1]), "label": int(data.y[i]),
                "set": t("ovf.cv.fold", k=fold_of[i] + 1) if i in fold_of else test} for i in range(len(data.x))]
-    points.sort(key=lambda r: (r["set"] == test, r["set"]))  # the folds first, in the legend too
+    colours = tuple((t("ovf.cv.fold", k=k + 1), FOLD_COLOURS[k % len(FOLD_COLOURS)]) for k in range(len(folds)))
     left, right = st.columns([2, 3])
-    left.vega_lite_chart(spec=charts.split_scatter(points, scheme="tableau20"), width="content")
+    left.vega_lite_chart(spec=charts.split_scatter(points, colours=colours + ((test, "#d9d9d9"),)), width="content")
     right.markdown(t("ovf.cv.folds", k=len(folds), pool=len(fold_of), test=len(data.index["test"]),
                      sizes=", ".join(str(len(val)) for _, val in folds)))
 
@@ -37,8 +41,9 @@ def show_validation(p, result: dict) -> None:
                   "chosen": t("ovf.cv.chosen_mark") if i == chosen else t("ovf.cv.other_mark")}
                  for i, (label, cv) in enumerate(zip(labels, cvs))]
         folds = [{"model": label, "loss": s} for label, cv in zip(labels, cvs) for s in cv.scores]
-        st.vega_lite_chart(spec=charts.cv_scores(means, folds, bar, t("ovf.cv.candidates"), t("ovf.cv.val_loss"),
-                                                 t("ovf.cv.bar")), width="stretch")
+        marks = (t("ovf.cv.chosen_mark"), t("ovf.cv.other_mark"))
+        st.vega_lite_chart(spec=charts.cv_scores(means, folds, bar, marks, t("ovf.cv.candidates"),
+                                                 t("ovf.cv.val_loss"), t("ovf.cv.bar")), width="stretch")
         st.markdown(t("ovf.cv.rule", best=CANDIDATES[best], mean=f"{cvs[best].mean:.4f}",
                       se=f"{cvs[best].standard_error:.4f}", bar=f"{bar:.4f}", chosen=CANDIDATES[chosen],
                       chosen_mean=f"{cvs[chosen].mean:.4f}"))
