@@ -112,3 +112,25 @@ def test_every_slider_at_its_ends(section, name, end, lang):
     assert at.header[0].value == strings[f"ovf.{section}"]
     if (name, end) != ("epochs", "hi"):  # 9 x 2,000 epochs: the server's training cap may end it first
         assert strings["ovf.test_acc"] in metrics(at)  # the run finished and scored the test set
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("section, bad", [("validation", {"folds": "1"}), ("validation", {"folds": "ten"}),
+                                          ("augmentation", {"subset": "7", "shift": "-1", "degrees": "2.5"})])
+def test_a_bad_value_in_the_link_falls_back_to_its_default_with_a_notice(section, bad, lang):
+    at = open_page("overfitting", lang, {"section": section, **FAST[section], **bad})
+    assert not at.exception, at.exception
+    notice = at.warning[0].value
+    assert all(f"{name}:" in notice for name in bad)
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    assert strings["ovf.test_acc"] in metrics(at)  # the run went ahead with the defaults
+    if section == "validation":
+        assert at.slider(key="overfitting.folds").value == OverfittingParams().folds
+
+
+def test_ten_folds_of_the_smallest_data_set_still_choose_and_score():
+    at = open_page("overfitting", "en", {"section": "validation", "n_points": "30", "folds": "10", "epochs": "10"})
+    assert not at.exception, at.exception
+    folds = next(m.value for m in at.markdown if m.value.startswith("**The folds.**"))
+    assert "20 non-test points are cut into 10 folds of 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 points" in folds
+    assert "Test accuracy" in metrics(at)
