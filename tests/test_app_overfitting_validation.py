@@ -134,3 +134,15 @@ def test_ten_folds_of_the_smallest_data_set_still_choose_and_score():
     folds = next(m.value for m in at.markdown if m.value.startswith("**The folds.**"))
     assert "20 non-test points are cut into 10 folds of 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 points" in folds
     assert "Test accuracy" in metrics(at)
+
+
+def test_the_kfold_chart_keeps_the_candidates_order_and_the_chosen_colour():
+    from ui import charts
+
+    means = [{"model": m, "mean": v, "low": v - 0.1, "high": v + 0.1, "chosen": c}
+             for m, v, c in (("2 units", 0.5, "chosen"), ("128 units", 0.4, "other"))]
+    spec = json.dumps(charts.cv_scores(means, [{"model": "2 units", "loss": 0.45}], 0.5, ("chosen", "other"),
+                                       "x", "loss", "Occam's line"))
+    assert '"sort": ["2 units", "128 units"]' in spec  # not alphabetical: 128 would come first
+    assert '"domain": ["chosen", "other"], "range": ["#e41a1c", "#377eb8"]' in spec  # the chosen one red in any language
+    assert '"bar": 0.5' in spec and '"strokeDash": [5, 4]' in spec

@@ -41,7 +41,7 @@ STRINGS = {
     "ovf.aug.sizes": "来自 scikit-learn 的真实手写数字:训练图像 {train} 张,验证图像 {val} 张,测试图像 {test} 张。",
     "ovf.aug.curves": "每轮的准确率",
     "ovf.aug.accuracy": "准确率",
-    "ovf.aug.plain": "原图",
+    "ovf.aug.plain": "不增强",
     "ovf.aug.augmented": "增强",
     "ovf.aug.val_acc": "验证准确率",
     "ovf.aug.helped": "**这里数据增强有帮助**:验证准确率 {augmented},不增强时为 {plain}(测试:{test_augmented} 对 {test_plain})。",
