@@ -16,7 +16,7 @@ STRINGS = {
     "param.ovf.aug_epochs": "Epochs",
     "param.ovf.aug_epochs.help": "Passes over the training images; the augmented network sees fresh copies in every pass.",
     "ovf.validation": "Model selection: K-fold cross-validation",
-    "ovf.validation.intro": "Four networks with one hidden layer of 2, 8, 32 and 128 units. Which one to keep? Each is trained K times, each time validated on another fold of the non-test points; the mean of its K validation losses is its score, and their spread says how far to trust it.",
+    "ovf.validation.intro": "Three networks with one hidden layer of 2, 8 and 32 units. Which one to keep? Each is trained K times, each time validated on another fold of the non-test points; the mean of its K validation losses is its score, and their spread says how far to trust it.",
     "ovf.validation.explain": "**Why K folds?** One validation split gives one noisy number: with a few dozen points, which points land in it moves the loss as much as the model does. K folds give K numbers for each model, and every point validates exactly once. Their spread is the noise: differences between models smaller than it prove nothing, so Occam's razor keeps the simplest model that is not clearly worse. The final model is then trained on all the non-test points, and the test set, untouched by any of the choices, scores it once.",
     "ovf.cv.fold": "fold {k}",
     "ovf.cv.folds": "**The folds.** The {pool} non-test points are cut into {k} folds of {sizes} points (stratified: each keeps the two classes' shares); the colour says which fold validates a point. The {test} test points stay out of all of it. Shape: the point's class.",
