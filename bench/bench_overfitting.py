@@ -51,6 +51,35 @@ def reference(p) -> None:
     elif p.section == "approximation":
         x, y = O.curve_split(80, p.seed).part("train")
         bare_loop([[p.units]], x, y, replace(p, lr=p.approx_lr, epochs=p.approx_epochs), n_out=1)
+    elif p.section == "validation":  # K folds per candidate width, then the chosen one on every non-test point
+        from nnkit.experiments.overfitting_validation import CANDIDATES, pool_of
+        from nnkit.kfold import kfold_splits
+
+        data = O.toy_split(p.dataset, p.n_points, p.noise, p.seed)
+        pool = pool_of(data)
+        for width in CANDIDATES:
+            for train, _ in kfold_splits(len(pool), p.folds, p.seed, data.y[pool]):
+                bare_loop([[width]], data.x[pool[train]], data.y[pool[train]], p)
+        bare_loop([[CANDIDATES[0]]], data.x[pool], data.y[pool], p)
+    elif p.section == "augmentation":  # two digit networks on the subset, one fed fresh augmented copies
+        from nnkit.augment import augment
+        from nnkit.experiments.overfitting_validation import digit_parts, strength
+
+        import torch
+        from torch import nn
+
+        from nnkit.models import mlp
+
+        images, labels = digit_parts(p)["train"]
+        for augmented in (False, True):
+            torch.manual_seed(p.seed)
+            model = mlp(64, [64], 10, "relu")
+            opt = torch.optim.Adam(model.parameters(), lr=0.01)
+            for epoch in range(p.aug_epochs):
+                seen = augment(images, p.seed + epoch, **strength(p)) if augmented else images
+                opt.zero_grad()
+                nn.functional.cross_entropy(model(seen.flatten(1).float() / 255), labels).backward()
+                opt.step()
     else:
         x, y = O.toy_split(p.dataset, 3 * max(TRAIN_SIZES), p.noise, p.seed).part("train")
         for hidden in MODELS.values():

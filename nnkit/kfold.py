@@ -6,6 +6,8 @@
 - `cross_validate(train_fold, n_samples, k, seed, labels=None, metric="val_loss")`: runs
   `train_fold(fold, train_idx, val_idx) -> FitResult` once per fold; returns a CrossValidation with
   the K histories, their final `metric`, and the mean and standard deviation of those.
+- `occam(means, errors)`: the one-standard-error rule: of candidates ordered from smallest to
+  largest, the first whose mean score is within one standard error of the best mean.
 
 The course's three steps: split the data into K parts; each part is the validation set once while
 the other K-1 train; the score is the average of the K validation scores, CV = (1/K) sum_k E_k.
@@ -33,6 +35,13 @@ class CrossValidation:
     mean: float
     std: float  # the population standard deviation (ddof=0), as numpy's and scikit-learn's examples report
 
+    @property
+    def standard_error(self) -> float:
+        """How far the mean itself may be off: the sample standard deviation over sqrt(K), which is
+        std / sqrt(K - 1) with the population std above."""
+        k = len(self.scores)
+        return self.std / math.sqrt(k - 1) if k > 1 else math.nan
+
 
 def kfold_splits(n_samples: int, k: int = 5, seed: int = 0,
                  labels: torch.Tensor | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -59,3 +68,16 @@ def cross_validate(train_fold: Callable[[int, torch.Tensor, torch.Tensor], FitRe
                  for fold, (train, val) in enumerate(kfold_splits(n_samples, k, seed, labels))]
     scores = [float(h.final.get(metric, math.nan)) for h in histories]
     return CrossValidation(histories, scores, float(np.mean(scores)), float(np.std(scores)))
+
+
+def occam(means: list[float], errors: list[float]) -> int:
+    """Occam's razor as the one-standard-error rule (Breiman et al.; Hastie, Tibshirani and Friedman
+    7.10): with candidates ordered from the simplest to the most complex and lower scores better, the
+    index of the first one whose mean is at most the best mean plus the best one's standard error.
+    Differences smaller than that are within the noise of the folds. NaN means never win."""
+    finite = [m if math.isfinite(m) else math.inf for m in means]
+    best = int(np.argmin(finite))
+    if not math.isfinite(finite[best]):
+        return best
+    bar = finite[best] + (errors[best] if math.isfinite(errors[best]) else 0.0)
+    return next(i for i, m in enumerate(finite) if m <= bar)

@@ -112,11 +112,12 @@ def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epo
     loss; MSE for float targets, cross-entropy for labels."""
     train = train if train is not None else data.part("train")
     loss_fn = nn.MSELoss() if torch.is_floating_point(data.y) else nn.CrossEntropyLoss()
+    val = data.part("val") if "val" in data.index else None  # none: the final refit on every non-test point
 
     def trained(model: nn.Module):
         groups = decay_groups(model, weight_decay) if weight_decay else model.parameters()
         return fit(model, loss_fn, make_optimizer(optimizer, groups, lr), train, epochs=epochs, batch_size=batch_size,
-                   val=data.part("val"), callback=callback, shuffle_seed=seed, score_train=True, penalty=penalty)
+                   val=val, callback=callback, shuffle_seed=seed, score_train=True, penalty=penalty)
 
     if model is None and dropout:
         # dropout draws its masks from torch's global generator: such a network trains holding it,

@@ -6,7 +6,7 @@ from nnkit.experiments.overfitting import (EXPERIMENT, RUN_METRICS, SETTINGS, Ov
                                            epochs_total, record, run)
 from ui import guided, runs
 from ui.i18n import t
-from ui.overfitting import capacity, regularization
+from ui.overfitting import capacity, regularization, validation
 from ui.page import code_section, header, share_link
 from ui.params import read, widget, widgets
 from ui.shared import shared
@@ -18,6 +18,8 @@ VIEWS = {
     "data_size": capacity.show_data_size,
     "early_stopping": regularization.show_early_stopping,
     "regularization": regularization.show_regularization,
+    "validation": validation.show_validation,
+    "augmentation": validation.show_augmentation,
 }
 
 header("ovf", P)

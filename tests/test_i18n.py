@@ -115,6 +115,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"ovf.set.{s}" for s in ("train", "val", "test")}
     keys |= {f"ovf.reg.geometry.{kind}" for kind in ("l1", "l2")}
     keys |= {f"ovf.runs.{m}" for m in ("train_loss", "val_loss", "params")}
+    keys |= {f"ovf.aug.{k}" for k in ("plain", "augmented", "helped", "hurt", "same")}  # the augmentation section
     keys |= {f"drp.{section}{part}" for section in DRP_SECTIONS for part in ("", ".intro")}
     keys |= {f"drp.runs.{m}" for m in DRP_METRICS + DRP_FINALS}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",

@@ -411,13 +411,46 @@ def u_curve(rows: list[dict], best: dict, x_title: str, y_title: str, best_note:
 
 
 @cached
-def split_scatter(points: list[dict], x_title: str = "x₁", y_title: str = "x₂", size: int = 320) -> dict:
-    """The points of a data set {"x0", "x1", "set", "label"}: colour for the set it went to, shape for its class."""
+def split_scatter(points: list[dict], x_title: str = "x₁", y_title: str = "x₂", size: int = 320,
+                  colours: tuple[tuple[str, str], ...] = ()) -> dict:
+    """The points of a data set {"x0", "x1", "set", "label"}: colour for the set it went to, shape for
+    its class. `colours` ((set, colour), ...) fixes the sets' colours and their order in the legend
+    (then on the right, where a long list of folds fits)."""
+    scale = alt.Scale(domain=[n for n, _ in colours], range=[c for _, c in colours]) if colours else \
+        alt.Scale(scheme="set1")
     return alt.Chart(pd.DataFrame(points)).mark_point(filled=True, size=45, opacity=0.8).encode(
         x=alt.X("x0:Q", title=x_title), y=alt.Y("x1:Q", title=y_title),
-        color=alt.Color("set:N", title=None, scale=alt.Scale(scheme="set1"), legend=alt.Legend(orient="top")),
+        color=alt.Color("set:N", title=None, scale=scale, legend=alt.Legend(orient="right" if colours else "top")),
         shape=alt.Shape("label:N", title=None), tooltip=["set", "label"],
     ).properties(width=size, height=size).to_dict()
+
+
+@cached
+def cv_scores(means: list[dict], folds: list[dict], bar: float, marks: tuple[str, str], x_title: str,
+              y_title: str, bar_note: str, height: int = 300) -> dict:
+    """K-fold scores per candidate: each fold's score {"model", "loss"} as a grey dot, the mean
+    {"model", "mean", "low", "high", "chosen"} as a square with a bar from low to high (red where
+    "chosen" is marks[0], blue where it is marks[1]), and a dashed rule at `bar` (the best mean plus
+    its standard error: Occam's line, labelled `bar_note`). Candidates keep the order of `means`."""
+    order = [m["model"] for m in means]
+    x = alt.X("model:N", title=x_title, sort=order, axis=alt.Axis(labelAngle=0))
+    dots = alt.Chart(pd.DataFrame(folds)).mark_circle(size=35, opacity=0.45, color="gray").encode(
+        x=x, y=alt.Y("loss:Q", title=y_title), tooltip=["model", alt.Tooltip("loss:Q", format=".4f")])
+    table = pd.DataFrame(means)
+    colour = alt.Color("chosen:N", title=None, scale=alt.Scale(domain=list(marks), range=["#e41a1c", "#377eb8"]),
+                       legend=alt.Legend(orient="top"))
+    span = alt.Chart(table).encode(x=x, color=colour)
+    errors = alt.layer(span.mark_rule(strokeWidth=2).encode(y=alt.Y("low:Q", title=y_title), y2="high:Q"),
+                       span.mark_tick(size=16, thickness=2).encode(y="low:Q"),
+                       span.mark_tick(size=16, thickness=2).encode(y="high:Q"))
+    centres = alt.Chart(table).mark_point(filled=True, shape="square", size=90).encode(
+        x=x, y="mean:Q", color=colour,
+        tooltip=["model", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("low:Q", format=".4f"),
+                 alt.Tooltip("high:Q", format=".4f")])
+    line = alt.Chart(pd.DataFrame([{"bar": bar, "note": bar_note}])).encode(y="bar:Q")
+    return alt.layer(dots, errors, centres, line.mark_rule(strokeDash=[5, 4], color="black"),
+                     line.mark_text(align="left", x=4, dy=-7, fontSize=11).encode(text="note:N")
+                     ).properties(height=height).to_dict()
 
 
 @cached

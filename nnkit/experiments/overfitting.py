@@ -13,6 +13,7 @@ from typing import Callable, ClassVar
 from nnkit.datasets.toy2d import TOY2D_NAMES
 from nnkit.experiments import overfitting_capacity as capacity
 from nnkit.experiments import overfitting_regularization as regularization
+from nnkit.experiments import overfitting_validation as validation
 from nnkit.experiments.base import Experiment, Section, param
 
 PARTS: dict[str, Section] = {
@@ -21,6 +22,8 @@ PARTS: dict[str, Section] = {
     "data_size": capacity.DATA_SIZE,
     "early_stopping": regularization.EARLY_STOPPING,
     "regularization": regularization.REGULARIZATION,
+    "validation": validation.VALIDATION,
+    "augmentation": validation.AUGMENTATION,
 }
 SECTIONS = tuple(PARTS)
 
@@ -49,6 +52,14 @@ class OverfittingParams:
     lam: float = param(0.001, "float", lo=1e-05, hi=0.1, log=True)
     weight_decay: float = param(0.01, "float", lo=1e-05, hi=1.0, log=True)
     geo_lam: float = param(0.5, "float", lo=0.0, hi=1.5, step=0.05)
+    # validation: K of K-fold cross-validation
+    folds: int = param(4, "int", lo=2, hi=10, step=1)
+    # augmentation: the transforms' strength, the training subset of the digits, its epochs
+    degrees: int = param(15, "int", lo=0, hi=45, step=5)
+    shift: int = param(0, "int", lo=0, hi=2, step=1)
+    scale: float = param(0.15, "float", lo=0.0, hi=0.3, step=0.05)
+    subset: int = param(50, "int", lo=20, hi=1000, step=10)
+    aug_epochs: int = param(100, "int", lo=5, hi=300, step=5)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 

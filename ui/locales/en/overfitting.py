@@ -2,9 +2,9 @@
 
 STRINGS = {
     "nav.overfitting": "Overfitting",
-    "home.overfitting": "Over- and underfitting on real training curves: a train / validation / test split, networks swept over width and depth, one hidden layer approximating a curve, and learning curves as the training set grows.",
+    "home.overfitting": "Over- and underfitting on real training curves, then every remedy measured on held-out data: capacity swept over width and depth, universal approximation, learning curves, K-fold model selection, data augmentation, early stopping, and L1 / L2 penalties with weight decay.",
     "param.ovf.section": "Experiment",
-    "param.ovf.section.help": "Model capacity (width and depth), universal approximation with k units, or the size of the training set.",
+    "param.ovf.section.help": "What to explore: model capacity (width and depth), universal approximation with k units, the size of the training set, model selection by K-fold cross-validation, data augmentation, early stopping, or regularization (L1 / L2 penalties, weight decay).",
     "param.ovf.dataset": "Data set",
     "param.ovf.dataset.help": "A toy 2-D classification set; with noise its two classes overlap, so some labels cannot be learned, only memorised.",
     "param.ovf.n_points": "Number of points",
