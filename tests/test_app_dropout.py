@@ -87,6 +87,15 @@ def test_train_vs_eval_shows_twenty_passes_and_the_forgotten_eval():
         shown["Scaled by p: largest |average - test|"] == shown["Course: largest |average - test|"]
 
 
+def test_the_two_conventions_side_by_side_speak_chinese():
+    # the two code boxes were English on the Chinese page ("# the course", "# train: h * m")
+    at = open_page("dropout", "zh", {"section": "train_eval", "rate": "0.2", **FAST})
+    boxes = [c.value for c in at.code if "p_keep = 0.8" in c.value or "nn.Dropout(p=0.2)" in c.value]
+    assert len(boxes) == 2, [c.value for c in at.code]
+    assert boxes[0] == "# PyTorch\nnn.Dropout(p=0.2)  # 训练: h * m / (1 - p)\nmodel.eval()  # 测试: h"
+    assert boxes[1] == "# 课程\np_keep = 0.8  # 训练: h * m\n# 测试: h * p_keep"
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_rate_zero_says_why_nothing_changes(lang):
     strings = en.STRINGS if lang == "en" else zh.STRINGS

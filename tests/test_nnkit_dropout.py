@@ -73,6 +73,13 @@ def test_the_page_refuses_rates_outside_its_range():
             parse(P, bad)
 
 
+def test_a_rate_listed_twice_is_compared_once_and_each_layer_keeps_its_own_rate():
+    # "0.5, 0.5" trained the same network twice: two identical rows, curves and regions under one label
+    p, _ = parse(P, {"rates": "0.5, 0, 0.5", "layer_rates": "0.5, 0.5", **{k: str(v) for k, v in FAST.items()}})
+    assert p.rates == (0.5, 0.0) and epochs_total(p) == 2 * FAST["epochs"]
+    assert p.layer_rates == (0.5, 0.5)  # one rate per layer: a repeat is a layer
+
+
 def test_mlp_without_dropout_is_the_network_it_always_was():
     torch.manual_seed(3)
     before = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))

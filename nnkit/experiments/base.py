@@ -45,6 +45,7 @@ class Spec:
     log: bool = False  # a float spanning decades (a learning rate): typed, not slid
     min_len: int = 1  # for "multi" and "floats"
     max_len: int = 10
+    unique: bool = False  # "floats": a repeated value is dropped (a list of choices, not one value per slot)
     ui: bool = True  # False: set elsewhere (the seed lives in the shared sidebar)
 
 
@@ -116,7 +117,8 @@ def coerce(name: str, spec: Spec, raw: Any) -> Any:
         return tuple(dict.fromkeys(items))  # keep order, drop repeats
     if spec.kind == "floats":
         element = Spec("float", lo=spec.lo, hi=spec.hi)
-        return tuple(float(_number(name, element, i)) for i in items)
+        values = tuple(float(_number(name, element, i)) for i in items)
+        return tuple(dict.fromkeys(values)) if spec.unique else values  # keep order, drop repeats
     raise ValueError(f"{name}: unknown kind {spec.kind}")  # a programming error, not a user's
 
 

@@ -35,7 +35,7 @@ class DropoutParams:
     noise: float = param(0.35, "float", lo=0.0, hi=0.6, step=0.05)
     width: int = param(128, "int", lo=8, hi=256, step=8)
     depth: int = param(2, "int", lo=1, hi=3, step=1)
-    rates: tuple = param((0.0, 0.2, 0.5), "floats", lo=0.0, hi=MAX_RATE, min_len=1, max_len=5)
+    rates: tuple = param((0.0, 0.2, 0.5), "floats", lo=0.0, hi=MAX_RATE, min_len=1, max_len=5, unique=True)
     rate: float = param(0.5, "float", lo=0.0, hi=MAX_RATE, step=0.05)
     lr: float = param(0.01, "float", lo=0.0001, hi=1.0, log=True)
     epochs: int = param(500, "int", lo=10, hi=1000, step=10)

@@ -42,9 +42,11 @@ def _keep_vs_drop(p, result: dict) -> None:
     keep = fmt(round(1 - p.rate, 6))
     st.markdown(t("drp.layer.text", rate=fmt(p.rate), keep=keep, samples=f"{p.samples:,}"))
     left, right = st.columns(2)
-    left.code(f"# PyTorch\nnn.Dropout(p={fmt(p.rate)})  # train: h * m / (1 - p)\nmodel.eval()  # test: h",
+    train, test = t("drp.layer.code.train"), t("drp.layer.code.test")
+    left.code(f"# PyTorch\nnn.Dropout(p={fmt(p.rate)})  # {train}: h * m / (1 - p)\nmodel.eval()  # {test}: h",
               language="python")
-    right.code(f"# the course\np_keep = {keep}  # train: h * m\n# test: h * p_keep", language="python")
+    right.code(f"# {t('drp.layer.code.course')}\np_keep = {keep}  # {train}: h * m\n# {test}: h * p_keep",
+               language="python")
     layer = result["layer"]
     columns = {"h": t("drp.layer.h"), "inverted_train": t("drp.layer.inv_train"),
                "inverted_eval": t("drp.layer.inv_eval"), "original_train": t("drp.layer.orig_train"),
