@@ -113,6 +113,22 @@ def test_a_job_nobody_watches_stops_itself(monkeypatch):
     assert isinstance(job.error, type(None))
 
 
+def test_a_page_waiting_for_a_job_longer_than_the_abandon_time_keeps_it_alive(monkeypatch):
+    """A page that waits in place (NNKIT_JOB_WAIT_S) is watching: the job must not abandon itself."""
+    monkeypatch.setattr(jobs, "ABANDONED_AFTER_S", 0.2)
+
+    def work(listen):
+        for _ in range(100):
+            listen({"event": "step"})
+            time.sleep(0.01)  # about 1 s in all: five times the abandon time
+        return "finished"
+
+    job = jobs.Job(work, 100, queue=True)
+    job.start()
+    assert job.watch(60.0)
+    assert not job.stopped and job.result == "finished"
+
+
 def test_the_shared_cache_is_bounded_in_bytes_least_recently_used_first():
     store = shared.SharedResults(max_entries=100, max_bytes=3 * 8_000_000 + 100)  # room for three arrays
     arrays = {}

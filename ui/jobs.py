@@ -161,6 +161,15 @@ class Job:
         """Called by a watching page: proves someone still wants the result."""
         self.last_poll = time.monotonic()
 
+    def watch(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the job to finish, polling as it waits (a page waiting for it is
+        watching it: a wait longer than ABANDONED_AFTER_S must not abandon the job). True if finished."""
+        deadline = time.monotonic() + seconds
+        while not self.finished.is_set() and (left := deadline - time.monotonic()) > 0:
+            self.poll()
+            self.finished.wait(min(left, ABANDONED_AFTER_S / 3))
+        return self.finished.is_set()
+
     def stop(self) -> None:
         self.stop_requested.set()
 

@@ -136,7 +136,7 @@ def shared(name: str, key: Any, work: Callable[[Callable[[dict], None]], Any], t
     store = results()
     job = store.get_or_start(full_key, work, total, unit, ttl)
     job.poll()
-    job.finished.wait(wait_s())
+    job.watch(wait_s())
     if job.finished.is_set():
         return _finished(store, full_key, job, name)
     st.fragment(run_every=POLL_S)(_watch)(store, full_key, job, name)
@@ -173,7 +173,7 @@ def _watch(store: SharedResults, full_key: tuple, job: Job, name: str) -> None:
         job.stop()
         st.session_state[_STOPPED][name] = full_key[1]
         st.session_state[f"{_STOPPED}.{name}"] = job  # what it did until it stopped, for the run history
-        job.finished.wait(wait_s())  # a stop takes effect at the next step or epoch
+        job.watch(wait_s())  # a stop takes effect at the next step or epoch
         st.rerun(scope="app")
 
 

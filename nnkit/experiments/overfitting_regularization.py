@@ -83,7 +83,9 @@ def run_early_stopping(p, callback: Callable[[dict], None] | None = None) -> dic
     end = stopper.stopped_epoch if stopper.stopped_epoch is not None else len(full.history) - 1
     stopped = O.network(data, WIDE, "relu", p.seed)
     stopped.load_state_dict(watch.stopped_state or model.state_dict())
-    result["early"] = O.Trained(WIDE, full.params, "completed", full.history[:end + 1], stopped)
+    # the early-stopped run ends as the full one did when it never stopped early (a divergence included)
+    outcome = full.outcome if end == len(full.history) - 1 else "completed"
+    result["early"] = O.Trained(WIDE, full.params, outcome, full.history[:end + 1], stopped)
     if not result["stopped"] and stopper.best_state is not None:
         restored = O.network(data, WIDE, "relu", p.seed)
         restored.load_state_dict(stopper.best_state)
