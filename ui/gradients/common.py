@@ -26,8 +26,13 @@ def norm_rows(norms: list[float], name: str) -> list[dict]:
     return [{"layer": i + 1, "norm": n, "network": name} for i, n in enumerate(norms) if math.isfinite(n) and n > 0]
 
 
+def titled(where, title: str) -> None:
+    where.markdown(f"**{title}**")
+
+
 def norms_chart(rows: list[dict], where=st) -> None:
-    if rows:
+    if rows:  # nothing at all when every norm overflowed: the verdict above says so
+        titled(where, t("grd.chart.norms"))
         where.vega_lite_chart(spec=charts.lines(rows, "layer", "norm", "network", t("grd.layer"), t("grd.norm"),
                                                 log_y=True), width="stretch")
 
@@ -38,13 +43,16 @@ def stats_chart(stats: list[dict], activation: str, where=st) -> None:
     rows = [{"layer": i + 1, "value": s[key], "statistic": label} for i, s in enumerate(stats)
             for key, label in names.items() if math.isfinite(s[key])]
     if rows:
+        titled(where, t("grd.chart.stats"))
         where.vega_lite_chart(spec=charts.lines(rows, "layer", "value", "statistic", t("grd.hidden_layer"),
                                                 t("grd.value")), width="stretch")
+        where.caption(t("grd.stat.caption"))
 
 
 def loss_chart(history: list[dict], name: str, where=st) -> None:
     rows = [{"step": e["epoch"] + 1, "loss": e["loss"], "network": name} for e in thin(history, MAX_STEPS)]
-    if rows:
+    if len(rows) > 1:  # one step is no curve: the metric above holds its loss
+        titled(where, t("grd.chart.loss"))
         log = min(r["loss"] for r in rows) > 0 and max(r["loss"] for r in rows) > 100 * min(r["loss"] for r in rows)
         where.vega_lite_chart(spec=charts.lines(rows, "step", "loss", "network", t("grd.step"), t("grd.loss"),
                                                 log_y=log), width="stretch")
@@ -59,7 +67,8 @@ def layer_norms_over_steps(history: list[dict], where=st) -> None:
     rows = [{"step": e["epoch"] + 1, "norm": e["layer_norms"][i], "layer": t("grd.layer_n", n=i + 1)}
             for e in thin(history, MAX_STEPS) for i in picked
             if math.isfinite(e["layer_norms"][i]) and e["layer_norms"][i] > 0]
-    if rows:
+    if len(rows) > len(picked):
+        titled(where, t("grd.chart.during"))
         where.vega_lite_chart(spec=charts.lines(rows, "step", "norm", "layer", t("grd.step"), t("grd.norm"),
                                                 log_y=True), width="stretch")
 
@@ -70,7 +79,7 @@ def verdict(net: dict, where=st) -> None:
     norms = first["norms"]
     word = net["verdict"]
     if word == "overflow":
-        where.error(t("grd.verdict.overflow", what=", ".join(t(f"grd.overflow.{w}") for w in first["overflow"])),
+        where.error(t("grd.verdict.overflow", what=t("grd.list_sep").join(t(f"grd.overflow.{w}") for w in first["overflow"])),
                     icon=":material/error:")
         return
     ratio = norms[0] / norms[-1] if norms[-1] else math.inf

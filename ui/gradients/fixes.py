@@ -34,10 +34,9 @@ def show_fixes(p, result: dict) -> None:
         outcome(net, where)
         history = net["history"]
         a, b = where.columns(2)
-        a.metric(t("grd.final_loss"), f"{history[-1]['loss']:.4f}" if history else "—")
+        a.metric(t("grd.final_loss"), sci(history[-1]["loss"]) if history else "—")
         b.metric(t("grd.max_norm"), sci(max(e["grad_norm"] for e in history)) if history else "—")
         loss_chart(history, t(f"grd.role.{role}"), where)
-    st.markdown(f"**{t('grd.chart.norms')}**")
     norms_chart([r for role, net in nets.items() for r in norm_rows(net["first"]["norms"], t(f"grd.role.{role}"))])
     fixed = nets.get("fixed")
     if fixed is not None and p.clip != "none" and fixed["history"]:

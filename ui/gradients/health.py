@@ -14,17 +14,13 @@ def show_health(p, result: dict) -> None:
     net = result["net"]
     verdict(net)
     left, right = st.columns(2)
-    left.markdown(f"**{t('grd.chart.norms')}**")
     rows = norm_rows(net["first"]["norms"], t("grd.first_step"))
     if net["after"] is not None:
         rows += norm_rows(net["after"]["norms"], t("grd.after", steps=len(net["history"])))
     norms_chart(rows, left)
-    right.markdown(f"**{t('grd.chart.stats')}**")
     stats_chart(net["first"]["stats"], p.activation, right)
     outcome(net)
     left, right = st.columns(2)
-    left.markdown(f"**{t('grd.chart.loss')}**")
     loss_chart(net["history"], t("grd.network"), left)
-    right.markdown(f"**{t('grd.chart.during')}**")
     layer_norms_over_steps(net["history"], right)
     st.markdown(t("grd.health.explain"))
