@@ -6,7 +6,7 @@ import streamlit as st
 from nnkit.experiments.gradients import (EXPERIMENT, RUN_FINALS, RUN_METRICS, SETTINGS, GradientsParams as P, applies,
                                          epochs_total, records, run)
 from ui import guided, runs
-from ui.gradients import chain, fixes, health
+from ui.gradients import chain, fixes, hand, health
 from ui.i18n import t
 from ui.page import code_section, header, share_link
 from ui.params import read, widget, widgets
@@ -14,6 +14,7 @@ from ui.shared import shared
 
 # each section's view: (params, run's result) -> draws it
 VIEWS = {
+    "by_hand": hand.show_hand,
     "chain": chain.show_chain,
     "health": health.show_health,
     "fixes": fixes.show_fixes,
@@ -39,7 +40,7 @@ if epochs_total(p):
     result = shared("grd", key, lambda listen: run(p, listen), total=epochs_total(p), unit="epoch",
                     on_stopped=keep_runs)
 else:
-    result = run(p)  # the chain of derivatives: computed in a blink, nothing trained
+    result = run(p)  # by hand and the chain of derivatives: computed in a blink, nothing trained
 if result is not None:  # None while training: its progress is on screen, and the page reruns when ready
     if st.session_state.get("grd.recorded") != key:  # once per result: a run deleted from the history stays deleted
         keep_runs(result)

@@ -95,3 +95,38 @@ def test_a_bad_threshold_in_the_link_is_refused_with_a_notice():
     assert not at.exception, at.exception
     assert "clip_threshold" in at.warning[0].value
     assert setting(at, GradientsParams, "clip_threshold").value == GradientsParams().clip_threshold
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_by_hand_steps_forward_and_backward_to_the_update_and_agrees_with_autograd(lang):
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = open_page("gradients", lang, {"section": "by_hand", "activation": "tanh"})
+    assert not at.exception, at.exception
+    assert at.header[0].value == strings["grd.by_hand"]
+    assert not at.dataframe  # nothing computed yet
+    at.button(key="grd.hand.next").click().run()
+    assert at.dataframe[0].value.iloc[0, 1] == "z1"
+    for _ in range(5):
+        at.button(key="grd.hand.next").click().run()
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 1]) == ["z1", "z2", "h1", "h2", "o", "L"]
+    at.button(key="grd.hand.next").click().run()  # the first backward step
+    assert strings["grd.hand.phase.backward"] in next(m.value for m in at.markdown if "6" in m.value or "7" in m.value)
+    for _ in range(22):
+        at.button(key="grd.hand.next").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 29 and table.iloc[-1, 1] == "c'"
+    grads = table[table.iloc[:, 4] != ""]
+    assert len(grads) == 9  # every parameter's gradient, with autograd's beside it
+    assert all(abs(float(a) - float(b)) < 1e-9 for a, b in zip(grads.iloc[:, 3], grads.iloc[:, 4]))
+    assert at.success[0].value.startswith(strings["grd.hand.agree"][:10])
+    assert at.button(key="grd.hand.next").disabled
+
+
+def test_by_hand_refuses_a_bad_weight_list_with_a_message():
+    at = open_page("gradients", "en", {"section": "by_hand", "hand_weights": "1, 2, 3"})
+    assert not at.exception, at.exception
+    assert "hand_weights" in at.warning[0].value
+    at.button(key="grd.hand.all").click().run()
+    assert len(at.dataframe[0].value) == 29  # the default weights, stepped through to the end

@@ -124,6 +124,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"grd.setup.{k}" for k in ("batch_norm", "residual")}
     keys |= {f"grd.stat.flat.{a}" for a in ("sigmoid", "tanh", "relu")}
     keys |= {f"grd.verdict.{v}" for v in ("healthy", "vanishing", "exploding")}
+    keys |= {f"grd.hand.phase.{v}" for v in ("start", "forward", "backward", "update")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
               "dropout": "drp", "gradients": "grd"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):

@@ -17,7 +17,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnkit import gradients as G
+from nnkit import backprop as B, gradients as G
 from nnkit.experiments.base import parse
 from nnkit.experiments.gradients import GradientsParams as P, export_code, records, run, summary
 from nnkit.models import INITS, Residual, mlp
@@ -267,3 +267,33 @@ def test_the_exported_chain_prints_autograds_derivative(tmp_path):
     out = _run_script(export_code(p), tmp_path)
     value = float(re.search(r"dh_L/dh_0 = (\S+);", out).group(1))
     assert value == pytest.approx(summary(run(p))["product"], rel=1e-6)
+
+
+# --- backpropagation by hand -------------------------------------------------------------------
+
+@pytest.mark.parametrize("activation", B.HAND_ACTIVATIONS)
+@pytest.mark.parametrize("loss", B.LOSSES)
+@pytest.mark.parametrize("x, y, weights", [
+    ((1.0, -2.0), 1.0, (0.5, -0.3, 0.1, 0.8, 0.2, -0.1, 1.2, -0.7, 0.05)),
+    ((0.3, 4.5), 0.0, (-1.5, 0.4, 2.0, 0.9, -0.6, 0.3, -2.2, 3.1, -0.4)),
+    ((-5.0, 5.0), 0.25, (4.0, 3.0, -1.0, -4.5, 2.5, 0.0, 5.0, -5.0, 1.0)),  # saturated sigmoid/tanh, a dead ReLU
+])
+def test_the_hand_written_backward_pass_equals_autograd_to_1e_10(activation, loss, x, y, weights):
+    steps = B.steps(x, y, weights, activation, loss, lr=0.1)
+    value, grads = B.autograd(x, y, weights, activation, loss)
+    hand = B.hand_gradients(steps)
+    assert set(hand) == set(B.PARAMS)
+    assert all(abs(hand[k] - grads[k]) <= 1e-10 for k in B.PARAMS), (hand, grads)
+    assert abs(next(s.value for s in steps if s.node == "L") - value) <= 1e-10
+    updated = {s.node[:-1]: s.value for s in steps if s.phase == "update"}
+    assert all(abs(updated[k] - (w - 0.1 * grads[k])) <= 1e-10 for k, w in zip(B.PARAMS, weights))
+    assert [s.phase for s in steps] == ["forward"] * 6 + ["backward"] * 14 + ["update"] * 9
+
+
+def test_the_by_hand_script_prints_the_gradients_of_the_page(tmp_path):
+    p = replace(P(), section="by_hand", activation="sigmoid", hand_loss="binary", hand_y=0.0)
+    s = summary(run(p))
+    out = _run_script(export_code(p, "zh"), tmp_path)
+    printed = {name: float(v) for name, v in re.findall(r"^dL/d(\w+) = (\S+),", out, re.M)}
+    assert printed == pytest.approx(s["gradients"], abs=1e-9)
+    assert float(re.search(r"^loss = (\S+)$", out, re.M).group(1)) == pytest.approx(s["loss"], abs=1e-9)

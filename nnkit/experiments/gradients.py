@@ -1,6 +1,6 @@
-"""The Gradients experiment: one parameter set, three sections, each in its own module.
+"""The Gradients experiment: one parameter set, four sections, each in its own module.
 
-"chain" multiplies local derivatives along a chain of one-unit layers (why depth multiplies);
+"by_hand" steps through one forward and backward pass of a 2-2-1 network; "chain" multiplies local derivatives along a chain of one-unit layers (why depth multiplies);
 "health" measures every layer's gradient norm and activation statistics of one deep MLP at its
 first step and while it trains; "fixes" trains the same deep network twice, as set (broken) and
 with the fixes switched on, side by side. `section` picks what runs; each section
@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Callable, ClassVar
 
 from nnkit.datasets.toy2d import TOY2D_NAMES
-from nnkit.experiments import gradients_health as health, gradients_fixes as fixes
+from nnkit.backprop import LOSSES
+from nnkit.experiments import gradients_fixes as fixes, gradients_hand as hand, gradients_health as health
 from nnkit.experiments.base import Experiment, Section, param
 from nnkit.gradients import CLIPS
 from nnkit.models import INITS
 
 PARTS: dict[str, Section] = {
+    "by_hand": hand.BY_HAND,
     "chain": health.CHAIN,
     "health": health.HEALTH,
     "fixes": fixes.FIXES,
@@ -50,6 +52,12 @@ class GradientsParams:
     epochs: int = param(200, "int", lo=10, hi=2000, step=10)
     # chain
     chain_weight: float = param(1.0, "float", lo=0.1, hi=8.0, step=0.1)
+    # by hand: x = (x1, x2), target y, and w11, w12, b1, w21, w22, b2, v1, v2, c
+    hand_loss: str = param("squared", "choice", choices=LOSSES)
+    hand_x: tuple = param((1.0, -2.0), "floats", lo=-5.0, hi=5.0, min_len=2, max_len=2)
+    hand_y: float = param(1.0, "float", lo=0.0, hi=1.0, step=0.05)
+    hand_weights: tuple = param((0.5, -0.3, 0.1, 0.8, 0.2, -0.1, 1.2, -0.7, 0.05), "floats", lo=-5.0, hi=5.0,
+                                min_len=9, max_len=9)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 

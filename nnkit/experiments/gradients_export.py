@@ -25,6 +25,7 @@ COMMENTS = {
         "between": "between backward() and step(): the only place to clip (or read) the gradients",
         "overflow": "a loss that overflowed (inf or NaN) ends training: it can never come back",
         "chain": "h_l = f(w * h_(l-1)): autograd multiplies the local derivatives w * f'(z_l)",
+        "hand": "autograd: the same chain rule the page writes out by hand",
     },
     "zh": {
         "settings": "NN Playground - 梯度({section}),导出时的设置:",
@@ -36,6 +37,7 @@ COMMENTS = {
         "between": "在 backward() 和 step() 之间:这是裁剪(或读取)梯度的唯一位置",
         "overflow": "损失溢出(inf 或 NaN)就结束训练:它再也回不来了",
         "chain": "h_l = f(w * h_(l-1)):自动求导把局部导数 w * f'(z_l) 连乘起来",
+        "hand": "自动求导:和页面上手算的是同一条链式法则",
     },
 }
 
