@@ -6,6 +6,9 @@ this process.
   the same network. Target: under 2 s.
 - One training step with the page's before_step (every layer's norm, the total norm, clipping by
   norm) against a bare SGD step with `clip_grad_norm_`. Target: under 0.3 s.
+- The by-hand section (every forward, backward and update value written out, and autograd beside it)
+  against autograd alone on the same 2-2-1 network. Target: under 0.3 s, the step-through's budget
+  per click (the page recomputes it on every click).
 - Each trained section's default run against a bare loop training the same networks for the same
   steps.
 
@@ -61,6 +64,15 @@ def measure() -> dict:
     bare_step_s = median_time(bare_step, 5)
     out["step_50_layers"] = {"seconds": step_s, "bare_step_s": bare_step_s, "ratio_vs_bare": step_s / bare_step_s,
                              "target_s": 0.3, "ok": step_s < 0.3}
+
+    from nnkit import backprop
+
+    q = GradientsParams(section="by_hand")
+    hand_s = median_time(lambda: run(q), 20)
+    bare_hand_s = median_time(lambda: backprop.autograd(q.hand_x, q.hand_y, q.hand_weights, q.activation,
+                                                        q.hand_loss), 20)
+    out["by_hand"] = {"seconds": hand_s, "autograd_alone_s": bare_hand_s, "ratio_vs_bare": hand_s / bare_hand_s,
+                      "target_s": 0.3, "ok": hand_s < 0.3}
 
     for section in ("health", "fixes"):
         q = GradientsParams(section=section)

@@ -143,7 +143,7 @@ def test_each_init_draws_the_spread_it_names(init, std):
     model = mlp(256, [256], 256, "relu", init=init)
     for layer in (model[0], model[2]):
         assert float(layer.weight.detach().std()) == pytest.approx(std, rel=0.03)
-        assert float(layer.bias.abs().max()) == 0.0
+        assert float(layer.bias.detach().abs().max()) == 0.0
 
 
 def test_default_init_is_pytorchs_own_uniform_not_he():

@@ -53,7 +53,8 @@ def loss_chart(history: list[dict], name: str, where=st) -> None:
     rows = [{"step": e["epoch"] + 1, "loss": e["loss"], "network": name} for e in thin(history, MAX_STEPS)]
     if len(rows) > 1:  # one step is no curve: the metric above holds its loss
         titled(where, t("grd.chart.loss"))
-        log = min(r["loss"] for r in rows) > 0 and max(r["loss"] for r in rows) > 100 * min(r["loss"] for r in rows)
+        low, high = min(r["loss"] for r in rows), max(r["loss"] for r in rows)
+        log = low > 0 and (high > 100 * low or high > 1e4)  # decades, or an exploding loss's long numbers
         where.vega_lite_chart(spec=charts.lines(rows, "step", "loss", "network", t("grd.step"), t("grd.loss"),
                                                 log_y=log), width="stretch")
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from nnkit.backprop import PARAMS
 from ui.i18n import t
+from ui.text import literal
 
 _AT = "grd.hand.at"  # (the settings it was stepping through, how many steps are shown)
 
@@ -66,6 +67,8 @@ def show_hand(p, result: dict) -> None:
     done = steps[:shown]
     phase = done[-1].phase if done else "start"
     st.markdown(t("grd.hand.progress", shown=shown, total=total, phase=t(f"grd.hand.phase.{phase}")))
+    if done:  # the step just taken, written out (a code span: the formula is shown as it is)
+        st.markdown(f"{literal(f'{done[-1].node} = {done[-1].formula}', limit=200)} = **{done[-1].value:.6g}**")
 
     weights = dict(zip(PARAMS, p.hand_weights))
     values = {s.node: s.value for s in done if s.phase == "forward"}
