@@ -32,6 +32,11 @@ FUNCTIONS = {
 }
 
 
+def _n(value: float) -> str:
+    """A number inside a formula: a negative one in parentheses, so that 0.1·(-2) reads as a product."""
+    return f"({value:.4g})" if value < 0 else f"{value:.4g}"
+
+
 @dataclass(frozen=True)
 class Step:
     phase: str  # "forward", "backward" or "update"
@@ -59,42 +64,42 @@ def steps(x: tuple[float, float], y: float, weights: tuple[float, ...], activati
     z, h = {}, {}
     for j in (1, 2):
         z[j] = w[f"w{j}1"] * x1 + w[f"w{j}2"] * x2 + w[f"b{j}"]
-        out.append(Step("forward", f"z{j}", f"w{j}1·x1 + w{j}2·x2 + b{j} = {w[f'w{j}1']:.4g}·{x1:.4g} + "
-                        f"{w[f'w{j}2']:.4g}·{x2:.4g} + {w[f'b{j}']:.4g}", z[j]))
+        out.append(Step("forward", f"z{j}", f"w{j}1·x1 + w{j}2·x2 + b{j} = {_n(w[f'w{j}1'])}·{_n(x1)} + "
+                        f"{_n(w[f'w{j}2'])}·{_n(x2)} + {_n(w[f'b{j}'])}", z[j]))
     for j in (1, 2):
         h[j] = f(z[j])
-        out.append(Step("forward", f"h{j}", f"{activation}(z{j}) = {activation}({z[j]:.4g})", h[j]))
+        out.append(Step("forward", f"h{j}", f"{activation}(z{j}) = {activation}({_n(z[j])})", h[j]))
     o = w["v1"] * h[1] + w["v2"] * h[2] + w["c"]
-    out.append(Step("forward", "o", f"v1·h1 + v2·h2 + c = {w['v1']:.4g}·{h[1]:.4g} + {w['v2']:.4g}·{h[2]:.4g} + "
-                    f"{w['c']:.4g}", o))
+    out.append(Step("forward", "o", f"v1·h1 + v2·h2 + c = {_n(w['v1'])}·{_n(h[1])} + {_n(w['v2'])}·{_n(h[2])} + "
+                    f"{_n(w['c'])}", o))
     value, d_o, d_o_text = loss_and_slope(loss, o, float(y))
     loss_text = "(o − y)²" if loss == "squared" else "−[y·log σ(o) + (1 − y)·log(1 − σ(o))]"
-    out.append(Step("forward", "L", f"{loss_text}, o = {o:.4g}, y = {float(y):.4g}", value))
+    out.append(Step("forward", "L", f"{loss_text}, o = {_n(o)}, y = {_n(float(y))}", value))
 
     grads = {}
-    out.append(Step("backward", "dL/do", f"{d_o_text} = {d_o:.4g}", d_o))
+    out.append(Step("backward", "dL/do", f"{d_o_text} = {_n(d_o)}", d_o))
     for j in (1, 2):
         grads[f"v{j}"] = d_o * h[j]
-        out.append(Step("backward", f"dL/dv{j}", f"dL/do · h{j} = {d_o:.4g}·{h[j]:.4g}", grads[f"v{j}"]))
+        out.append(Step("backward", f"dL/dv{j}", f"dL/do · h{j} = {_n(d_o)}·{_n(h[j])}", grads[f"v{j}"]))
     grads["c"] = d_o
-    out.append(Step("backward", "dL/dc", f"dL/do · 1 = {d_o:.4g}", d_o))
+    out.append(Step("backward", "dL/dc", f"dL/do · 1 = {_n(d_o)}", d_o))
     d_z = {}
     for j in (1, 2):
         d_h = d_o * w[f"v{j}"]
-        out.append(Step("backward", f"dL/dh{j}", f"dL/do · v{j} = {d_o:.4g}·{w[f'v{j}']:.4g}", d_h))
+        out.append(Step("backward", f"dL/dh{j}", f"dL/do · v{j} = {_n(d_o)}·{_n(w[f'v{j}'])}", d_h))
         slope = df(z[j])
         d_z[j] = d_h * slope
-        out.append(Step("backward", f"dL/dz{j}", f"dL/dh{j} · f'(z{j}), f'(z) = {df_text}: {d_h:.4g}·{slope:.4g}",
+        out.append(Step("backward", f"dL/dz{j}", f"dL/dh{j} · f'(z{j}), f'(z) = {df_text}: {_n(d_h)}·{_n(slope)}",
                         d_z[j]))
     for j in (1, 2):
         for i, xi in ((1, x1), (2, x2)):
             grads[f"w{j}{i}"] = d_z[j] * xi
-            out.append(Step("backward", f"dL/dw{j}{i}", f"dL/dz{j} · x{i} = {d_z[j]:.4g}·{xi:.4g}", grads[f"w{j}{i}"]))
+            out.append(Step("backward", f"dL/dw{j}{i}", f"dL/dz{j} · x{i} = {_n(d_z[j])}·{_n(xi)}", grads[f"w{j}{i}"]))
         grads[f"b{j}"] = d_z[j]
-        out.append(Step("backward", f"dL/db{j}", f"dL/dz{j} · 1 = {d_z[j]:.4g}", d_z[j]))
+        out.append(Step("backward", f"dL/db{j}", f"dL/dz{j} · 1 = {_n(d_z[j])}", d_z[j]))
     for name in PARAMS:
         new = w[name] - lr * grads[name]
-        out.append(Step("update", f"{name}'", f"{name} − lr·dL/d{name} = {w[name]:.4g} − {lr:.4g}·{grads[name]:.4g}",
+        out.append(Step("update", f"{name}'", f"{name} − lr·dL/d{name} = {_n(w[name])} − {_n(lr)}·{_n(grads[name])}",
                         new))
     return out
 
