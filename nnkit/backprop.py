@@ -94,13 +94,14 @@ def steps(x: tuple[float, float], y: float, weights: tuple[float, ...], activati
     for j in (1, 2):
         for i, xi in ((1, x1), (2, x2)):
             grads[f"w{j}{i}"] = d_z[j] * xi
-            out.append(Step("backward", f"dL/dw{j}{i}", f"dL/dz{j} · x{i} = {_n(d_z[j])}·{_n(xi)}", grads[f"w{j}{i}"]))
+            out.append(Step("backward", f"dL/dw{j}{i}", f"dL/dz{j} · x{i} = {_n(d_z[j])}·{_n(xi)}",
+                            grads[f"w{j}{i}"]))
         grads[f"b{j}"] = d_z[j]
         out.append(Step("backward", f"dL/db{j}", f"dL/dz{j} · 1 = {_n(d_z[j])}", d_z[j]))
     for name in PARAMS:
         new = w[name] - lr * grads[name]
-        out.append(Step("update", f"{name}'", f"{name} − lr·dL/d{name} = {_n(w[name])} − {_n(lr)}·{_n(grads[name])}",
-                        new))
+        formula = f"{name} − lr·dL/d{name} = {_n(w[name])} − {_n(lr)}·{_n(grads[name])}"
+        out.append(Step("update", f"{name}'", formula, new))
     return out
 
 

@@ -1,6 +1,7 @@
 """The Gradients experiment: one parameter set, four sections, each in its own module.
 
-"by_hand" steps through one forward and backward pass of a 2-2-1 network; "chain" multiplies local derivatives along a chain of one-unit layers (why depth multiplies);
+"by_hand" steps through one forward and backward pass of a 2-2-1 network; "chain" multiplies
+local derivatives along a chain of one-unit layers (why depth multiplies);
 "health" measures every layer's gradient norm and activation statistics of one deep MLP at its
 first step and while it trains; "fixes" trains the same deep network twice, as set (broken) and
 with the fixes switched on, side by side. `section` picks what runs; each section

@@ -84,7 +84,8 @@ def build(activation, init, batch_norm, residual):
     torch.manual_seed(SEED)
     layers, width = [], 2
     for _ in range(DEPTH):
-        block = [nn.Linear(width, WIDTH)] + ([nn.BatchNorm1d(WIDTH)] if batch_norm else []) + [ACTIVATIONS[activation]()]
+        norm = [nn.BatchNorm1d(WIDTH)] if batch_norm else []
+        block = [nn.Linear(width, WIDTH)] + norm + [ACTIVATIONS[activation]()]
         layers += [Residual(nn.Sequential(*block))] if residual and width == WIDTH else block
         width = WIDTH
     layers.append(nn.Linear(width, 2))

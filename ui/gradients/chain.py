@@ -20,7 +20,7 @@ def show_chain(p, result: dict) -> None:
     rows = [{"layer": i + 1, "value": v, "curve": label} for name, label in names.items()
             for i, v in enumerate(c[name]) if v > 0]
     if rows:
-        st.vega_lite_chart(spec=charts.lines(rows, "layer", "value", "curve", t("grd.hidden_layer"), t("grd.chain.value"),
-                                             log_y=True), width="stretch")
+        st.vega_lite_chart(spec=charts.lines(rows, "layer", "value", "curve", t("grd.hidden_layer"),
+                                             t("grd.chain.value"), log_y=True), width="stretch")
     st.caption(t("grd.chain.autograd", value=sci(c["autograd"][-1])))
     st.markdown(t("grd.chain.explain"))

@@ -80,8 +80,8 @@ def verdict(net: dict, where=st) -> None:
     norms = first["norms"]
     word = net["verdict"]
     if word == "overflow":
-        where.error(t("grd.verdict.overflow", what=t("grd.list_sep").join(t(f"grd.overflow.{w}") for w in first["overflow"])),
-                    icon=":material/error:")
+        what = t("grd.list_sep").join(t(f"grd.overflow.{w}") for w in first["overflow"])
+        where.error(t("grd.verdict.overflow", what=what), icon=":material/error:")
         return
     ratio = norms[0] / norms[-1] if norms[-1] else math.inf
     text = t(f"grd.verdict.{word}", first=sci(norms[0]), last=sci(norms[-1]), ratio=sci(ratio))

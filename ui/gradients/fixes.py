@@ -42,7 +42,8 @@ def show_fixes(p, result: dict) -> None:
     if fixed is not None and p.clip != "none" and fixed["history"]:
         st.markdown(f"**{t('grd.chart.clipping', threshold=fmt(p.clip_threshold))}**")
         rows = [{"step": e["epoch"] + 1, "norm": e[key], "when": t(f"grd.clip.{key}")}
-                for e in thin(fixed["history"], 500) for key in ("grad_norm", "grad_norm_clipped") if 0 < e[key] < math.inf]
+                for e in thin(fixed["history"], 500) for key in ("grad_norm", "grad_norm_clipped")
+                if 0 < e[key] < math.inf]
         st.vega_lite_chart(spec=charts.lines(rows, "step", "norm", "when", t("grd.step"), t("grd.norm"), log_y=True),
                            width="stretch")
     st.markdown(t("grd.fixes.explain"))
