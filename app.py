@@ -26,6 +26,7 @@ PAGES = [
     st.Page("pages/overfitting.py", title=t("nav.overfitting"), icon=":material/stacked_line_chart:",
             url_path="overfitting"),
     st.Page("pages/dropout.py", title=t("nav.dropout"), icon=":material/blur_on:", url_path="dropout"),
+    st.Page("pages/gradients.py", title=t("nav.gradients"), icon=":material/gradient:", url_path="gradients"),
 ]
 page = st.navigation(PAGES)
 device_slot = st.sidebar.empty()

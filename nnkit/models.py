@@ -10,14 +10,53 @@ from torch import nn
 from nnkit.activations import ACTIVATIONS
 
 
+INITS = ("default", "small", "large", "xavier", "kaiming")
+
+
+def init_weights(model: nn.Module, init: str) -> None:
+    """Re-initialise every nn.Linear of `model`, in order, with one of INITS.
+
+    "default" keeps PyTorch's own: weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)), which is
+    kaiming_uniform_(a=sqrt(5)) and not He initialisation (its variance is 1/(3 fan_in), He's is
+    2/fan_in), and biases from the same range. The others set the biases to zero: "small" N(0, 0.01²),
+    "large" N(0, 1), "xavier" xavier_uniform_ (Var 2/(fan_in+fan_out)), "kaiming" kaiming_normal_ for
+    ReLU (Var 2/fan_in).
+    """
+    if init == "default":
+        return
+    draw = {"small": lambda w: nn.init.normal_(w, 0.0, 0.01), "large": lambda w: nn.init.normal_(w, 0.0, 1.0),
+            "xavier": nn.init.xavier_uniform_,
+            "kaiming": lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu")}[init]
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            draw(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+
+class Residual(nn.Module):
+    """y = x + F(x): the skip connection adds the identity to F's Jacobian (dy/dx = I + dF/dx), so the
+    gradient has a path to the input that no layer shrinks."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.inner(x)
+
+
 def mlp(in_features: int, hidden_sizes: list[int], out_features: int,
         activation: str = "relu", leaky_slope: float = 0.01,
-        dropout: float | Sequence[float] = 0.0) -> nn.Sequential:
+        dropout: float | Sequence[float] = 0.0, init: str = "default", batch_norm: bool = False,
+        residual: bool = False) -> nn.Sequential:
     """Linear -> activation (-> Dropout), once per hidden size, then a last Linear producing the logits.
 
     `dropout` is the drop probability after each hidden layer's activation, as `nn.Dropout(p)` takes
     it: one rate for every hidden layer or one per layer. A rate of 0 adds no module, so the layers
     of a network without dropout keep their indices (model[0] is the first Linear, model[2] the next).
+    `init` re-initialises the Linear layers (`init_weights`); `batch_norm` puts nn.BatchNorm1d between
+    each hidden Linear and its activation; with `residual`, a hidden layer whose input is as wide as
+    its output becomes a `Residual` block (x + activation(Linear(x)), its BatchNorm inside).
     """
     rates = [float(dropout)] * len(hidden_sizes) if isinstance(dropout, (int, float)) else [float(r) for r in dropout]
     if len(rates) != len(hidden_sizes):
@@ -25,12 +64,16 @@ def mlp(in_features: int, hidden_sizes: list[int], out_features: int,
     layers: list[nn.Module] = []
     width = in_features
     for hidden, rate in zip(hidden_sizes, rates):
-        layers += [nn.Linear(width, hidden), ACTIVATIONS[activation].module(leaky_slope)]
+        block = [nn.Linear(width, hidden)] + ([nn.BatchNorm1d(hidden)] if batch_norm else []) + \
+            [ACTIVATIONS[activation].module(leaky_slope)]
+        layers += [Residual(nn.Sequential(*block))] if residual and width == hidden else block
         if rate > 0:
             layers.append(nn.Dropout(rate))
         width = hidden
     layers.append(nn.Linear(width, out_features))
-    return nn.Sequential(*layers)
+    model = nn.Sequential(*layers)
+    init_weights(model, init)
+    return model
 
 
 def decision_region(probability: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, size: int = 60,

@@ -20,6 +20,10 @@ the generalisation gap is val_loss - train_loss. The penalty's own value is repo
 "penalty" in step events and "train_penalty" (its average over the epoch's steps) in epoch events.
 Without `penalty`, those keys are absent.
 
+`before_step(model)` runs once per step between `loss.backward()` and `optimizer.step()`, the one
+place where gradients exist and can still change (clipping them, reading their norms: see
+nnkit.gradients); a dict it returns joins that step's event.
+
 A listener stops training by raising `StopTraining`; `fit` then returns the partial history.
 A loss that becomes NaN or infinite ends the run with outcome "diverged" instead of an exception.
 """
@@ -82,7 +86,8 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
         val: tuple[torch.Tensor, torch.Tensor] | None = None, callback: Callback | None = None,
         scheduler=None, generator: torch.Generator | None = None, start_epoch: int = 0,
         zero_grad: bool = True, shuffle_seed: int | None = None, score_train: bool = False,
-        penalty: Callable[[nn.Module], torch.Tensor] | None = None) -> FitResult:
+        penalty: Callable[[nn.Module], torch.Tensor] | None = None,
+        before_step: Callable[[nn.Module], dict | None] | None = None) -> FitResult:
     """Train `model` for `epochs` epochs on tensors `train = (x, y)` already on the device.
 
     Batches are drawn by index from a `randperm` (shuffled each epoch with `generator`);
@@ -130,11 +135,12 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                     emit({"event": "diverged", "epoch": epoch, "step": step, "loss": loss_value})
                     return result
                 loss.backward()
+                read = before_step(model) if before_step is not None else None
                 optimizer.step()
                 lr = optimizer.param_groups[0]["lr"]
                 result.step_losses.append(loss_value)
                 loss_sum += loss_value * len(yb)
-                event = {"event": "step", "epoch": epoch, "step": step, "loss": loss_value, "lr": lr}
+                event = {"event": "step", "epoch": epoch, "step": step, "loss": loss_value, "lr": lr, **(read or {})}
                 if penalty is not None:
                     penalty_sum += penalty_value * len(yb)
                     event["penalty"] = penalty_value

@@ -15,11 +15,13 @@ from nnkit.experiments.activations import ActivationsParams
 from nnkit.experiments.base import specs, to_text
 from nnkit.experiments.classification import ClassificationParams
 from nnkit.experiments.dropout import DropoutParams
+from nnkit.experiments.gradients import GradientsParams
 from nnkit.experiments.overfitting import OverfittingParams
 from nnkit.experiments.regression import RegressionParams
 
 PARAMS = {"activations": ActivationsParams, "regression": RegressionParams, "classification": ClassificationParams,
-          "overfitting": OverfittingParams, "dropout": DropoutParams}
+          "overfitting": OverfittingParams, "dropout": DropoutParams,
+          "gradients": GradientsParams}
 # Non-default values that collide by name across pages (epochs, lr, noise, n_points, hidden_*, dataset),
 # each legal on its own page only where the ranges differ (epochs 300 > 30, lr 2.0 > 1.0).
 LEFT = {
@@ -29,6 +31,7 @@ LEFT = {
     "classification": {"epochs": 3, "lr": 0.005, "hidden_layers": 2, "hidden_size": 64, "batch_size": 64},
     "overfitting": {"section": "approximation", "approx_epochs": 30, "units": 3, "approx_lr": 0.2},
     "dropout": {"section": "masks", "units": 4, "passes": 10},
+    "gradients": {"section": "chain", "depth": 12, "chain_weight": 2.0},
 }
 
 

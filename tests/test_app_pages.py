@@ -16,7 +16,8 @@ from ui.locales import en, zh
 
 TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数"),
           "regression": ("Regression", "回归"), "classification": ("Classification", "分类"),
-          "overfitting": ("Overfitting", "过拟合"), "dropout": ("Dropout", "Dropout")}
+          "overfitting": ("Overfitting", "过拟合"), "dropout": ("Dropout", "Dropout"),
+          "gradients": ("Vanishing and exploding gradients", "梯度消失和梯度爆炸")}
 
 
 def charts(at) -> list[dict]:
@@ -60,7 +61,8 @@ BAD_ON_PAGE = {"classification": ["lr", "dataset", "epochs", "hidden_layers"],
                "activations": ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"],
                "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"],
                "overfitting": ["lr", "dataset", "n_points", "epochs"],
-               "dropout": ["lr", "dataset", "n_points", "epochs"]}
+               "dropout": ["lr", "dataset", "n_points", "epochs"],
+               "gradients": ["lr", "dataset", "n_points", "epochs"]}
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -309,7 +309,8 @@ def _go(page, name: str, heading: str) -> None:
 def test_clicking_through_every_page_keeps_each_pages_settings(server, page, order):
     """One session: settings changed on each page survive every other page, as the learner left them."""
     pages = [("Activations", "Activation functions"), ("Regression", "Regression"),
-             ("Classification", "Classification"), ("Overfitting", "Overfitting"), ("Dropout", "Dropout")]
+             ("Classification", "Classification"), ("Overfitting", "Overfitting"), ("Dropout", "Dropout"),
+             ("Gradients", "Vanishing and exploding gradients")]
     if order == "backward":
         pages.reverse()
     page.goto(server)
@@ -332,9 +333,12 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
         elif name == "Overfitting":
             _set_number(page, _label("param.ovf.lr"), "0.02")  # one more page's lr, each its own
             expected[name] = ["lr=0.02"]
-        else:
+        elif name == "Dropout":
             _set_number(page, _label("param.drp.lr"), "0.03")
             expected[name] = ["lr=0.03"]
+        else:
+            _set_number(page, _label("param.grd.lr"), "0.05")
+            expected[name] = ["lr=0.05"]
         for part in expected[name]:
             assert part in page.url, (name, page.url)
     for name, heading in pages[::-1] + pages[1:]:
@@ -483,3 +487,63 @@ def test_the_dropout_page_steps_through_masks_and_compares_two_rates(server, pag
     assert charts.count() >= 6  # three sets of curves, two decision regions, the runs overlay
     page.get_by_text(zh.STRINGS["runs.title"].format(count=2)).first.wait_for()
     shot(page, "dropout-compare-zh")
+
+
+def test_the_gradients_page_steps_backpropagation_by_hand_to_its_end(server, page):
+    """Every click shows one more value: the forward pass, the backward pass to its last gradient,
+    then the update; at the end every hand-computed gradient stands beside autograd's."""
+    from ui.locales import en
+
+    page.goto(f"{server}/gradients?section=by_hand&activation=sigmoid")
+    settle(page)
+    page.get_by_role("heading", name=en.STRINGS["grd.by_hand"]).wait_for()
+    following = page.get_by_role("button", name=en.STRINGS["grd.hand.next"])
+    for shown in range(1, 30):
+        following.click()
+        phase = "forward pass" if shown <= 6 else "backward pass" if shown <= 20 else "the update"
+        page.get_by_text(f"Step {shown} of 29: {phase}.").wait_for()
+        if shown == 20:  # the backward pass at its end: every weight and node carries its gradient in the graph
+            graph = page.locator('[data-testid="stGraphVizChart"] svg text')
+            page.wait_for_function("document.querySelectorAll('[data-testid=\"stGraphVizChart\"] svg text').length > 0")
+            texts = graph.evaluate_all("els => els.map(e => e.textContent)")
+            assert sum("∂L/∂" in text for text in texts) == 9  # the six edges (w11..w22, v1, v2) and the nodes o, h1, h2
+            shot(page, "gradients-by-hand-backward")
+    settle(page)
+    no_exception(page)
+    page.get_by_text(en.STRINGS["grd.hand.agree"][:40]).wait_for()
+    assert following.is_disabled()
+    assert page.locator('[data-testid="stGraphVizChart"] svg').count() == 1
+    shot(page, "gradients-by-hand-end")
+
+
+def test_the_gradients_page_reports_an_explosion_and_compares_a_fix(server, page):
+    """A guided experiment overflows on purpose and the page says so (no exception); the fixes train
+    the broken and the clipped network side by side in the background, in Chinese."""
+    from ui.locales import en, zh
+
+    page.goto(f"{server}/gradients")
+    settle(page)
+    page.get_by_role("heading", name=en.STRINGS["grd.title"]).wait_for()
+    page.locator('[class*="st-key-gradients-guided-exploding"] button', has_text=en.STRINGS["guided.load"]).click()
+    page.wait_for_url("**init=large**")
+    page.get_by_text(en.STRINGS["grd.diverged"].format(step=1)).wait_for(timeout=120_000)
+    settle(page)
+    no_exception(page)
+    assert "depth=50" in page.url and "init=large" in page.url
+    assert page.get_by_text("Overflow:").count() == 1
+    shot(page, "gradients-exploding")
+
+    page.goto(f"{server}/gradients?lang=zh&section=fixes&activation=relu&init=large&fix_relu=false&fix_init=false"
+              "&clip=norm&lr=0.01&epochs=50")
+    settle(page)
+    page.get_by_role("heading", name=zh.STRINGS["grd.fixes"]).wait_for()
+    page.get_by_text(zh.STRINGS["grd.chart.clipping"].format(threshold="1")).wait_for(timeout=120_000)
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text(zh.STRINGS["grd.diverged"].format(step=2)).count() == 1  # the broken one only
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    assert charts.count() >= 4  # the fixed loss, the norms of both, before/after clipping, the runs overlay
+    for i in range(charts.count()):
+        assert charts.nth(i).locator("canvas, svg").count() > 0
+    page.get_by_text(zh.STRINGS["runs.title"].format(count=2)).first.wait_for()
+    shot(page, "gradients-fixes-zh")

@@ -204,11 +204,12 @@ def test_classification_comments_exist_in_both_languages():
 
 # --- the page's language ------------------------------------------------------------------------
 
-from nnkit.experiments import activations as activations_exp, regression_export  # noqa: E402
+from nnkit.experiments import activations as activations_exp, gradients_export, regression_export  # noqa: E402
 from nnkit.experiments.base import EXPORT_LANGUAGES  # noqa: E402
 
 
-@pytest.mark.parametrize("table", [activations_exp.COMMENTS, regression_export.COMMENTS], ids=["activations", "regression"])
+@pytest.mark.parametrize("table", [activations_exp.COMMENTS, regression_export.COMMENTS, gradients_export.COMMENTS],
+                         ids=["activations", "regression", "gradients"])
 def test_comment_tables_have_the_same_keys_in_every_language(table):
     assert set(table) == set(EXPORT_LANGUAGES)
     assert {lang: sorted(t) for lang, t in table.items()} == {lang: sorted(table["en"]) for lang in table}

@@ -17,6 +17,7 @@ from nnkit.experiments import registry
 from nnkit.runs import RunFileError
 from nnkit.experiments.base import specs
 from nnkit.experiments.dropout import RUN_FINALS as DRP_FINALS, RUN_METRICS as DRP_METRICS, SECTIONS as DRP_SECTIONS
+from nnkit.experiments.gradients import RUN_FINALS as GRD_FINALS, RUN_METRICS as GRD_METRICS, SECTIONS as GRD_SECTIONS
 from nnkit.experiments.overfitting import SECTIONS as OVF_SECTIONS
 from ui.locales import en, zh
 
@@ -32,7 +33,7 @@ def test_same_keys_in_both_languages():
 
 
 PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
-              "overfitting_validation", "dropout")
+              "overfitting_validation", "dropout", "gradients")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -118,8 +119,16 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"ovf.aug.{k}" for k in ("plain", "augmented", "helped", "hurt", "same")}  # the augmentation section
     keys |= {f"drp.{section}{part}" for section in DRP_SECTIONS for part in ("", ".intro")}
     keys |= {f"drp.runs.{m}" for m in DRP_METRICS + DRP_FINALS}
+    keys |= {f"grd.{section}{part}" for section in GRD_SECTIONS for part in ("", ".intro")}
+    keys |= {f"grd.runs.{m}" for m in GRD_METRICS + GRD_FINALS}
+    keys |= {f"grd.clip.{k}" for k in ("grad_norm", "grad_norm_clipped")} | {f"grd.role.{r}" for r in ("broken", "fixed")}
+    keys |= {f"grd.overflow.{w}" for w in ("activations", "loss", "gradients")}
+    keys |= {f"grd.setup.{k}" for k in ("batch_norm", "residual")}
+    keys |= {f"grd.stat.flat.{a}" for a in ("sigmoid", "tanh", "relu")}
+    keys |= {f"grd.verdict.{v}" for v in ("healthy", "vanishing", "exploding")}
+    keys |= {f"grd.hand.phase.{v}" for v in ("start", "forward", "backward", "update")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
-              "dropout": "drp"}  # the text prefix each page passes to header()
+              "dropout": "drp", "gradients": "grd"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
         if page != "home":
