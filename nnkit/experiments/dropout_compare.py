@@ -9,8 +9,10 @@ the validation loss climbs to 0.745 (best 0.175); at p = 0.5 they end at 0.089 a
 average (measured with dropout on) moves 0.036 an epoch instead of 0.001.
 
 The digits (a `subset` of the Overfitting page's seeded training images, its validation images and
-the fixed test set; 64 pixels in, 10 classes out) are memorised too, but at the page's lr 0.01 the
-final gap is not reliably narrower with dropout: the numbers are in DIGITS_MEASURED.
+the fixed test set; 64 pixels in, 10 classes out) are memorised too. Measured (150 images, 100
+epochs, seeds 0 / 1 / 2): at lr 0.01, p = 0.5 moves the best validation epoch from 11 / 25 / 15 to
+29 / 37 / 39 but the final gap (0.559 / 0.224 / 0.282 without) is not reliably narrower (0.474 /
+0.272 / 0.441); at lr 0.001 it is (0.363 / 0.179 / 0.194 -> 0.260 / 0.154 / 0.162).
 """
 
 from __future__ import annotations
