@@ -92,12 +92,13 @@ class Trained:
 
 
 def _build(data: Split, hidden: list[int], activation: str, dropout: float) -> nn.Sequential:
-    return mlp(data.x.shape[1], hidden, 1 if torch.is_floating_point(data.y) else 2, activation, dropout=dropout)
+    outputs = 1 if torch.is_floating_point(data.y) else int(data.y.max()) + 1  # one logit per class label
+    return mlp(data.x.shape[1], hidden, outputs, activation, dropout=dropout)
 
 
 def network(data: Split, hidden: list[int], activation: str, seed: int, dropout: float = 0.0) -> nn.Sequential:
     """The MLP every section trains (with `dropout` after each hidden layer), from weights seeded by
-    `seed`: one output per target value, two logits for labels."""
+    `seed`: one output per target value, one logit per class for labels (two for the toy sets)."""
     with seeded(seed):
         return _build(data, hidden, activation, dropout)
 

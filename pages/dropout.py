@@ -3,13 +3,14 @@ average of many thinned networks, and what dropout buys on held-out data."""
 
 import streamlit as st
 
-from nnkit.experiments.dropout import (EXPERIMENT, RUN_FINALS, RUN_METRICS, SETTINGS, DropoutParams as P, applies,
-                                       epochs_total, records, run)
+from nnkit.experiments.base import ParamError
+from nnkit.experiments.dropout import (EXPERIMENT, RUN_FINALS, RUN_METRICS, DropoutParams as P, applies, check,
+                                       epochs_total, records, run, settings)
 from ui import guided, runs
 from ui.dropout import compare, inside, masks
 from ui.i18n import t
 from ui.page import code_section, header, share_link
-from ui.params import read, widget, widgets
+from ui.params import describe, read, widget, widgets
 from ui.shared import shared
 
 # each section's view: (params, run's result) -> draws it
@@ -34,7 +35,12 @@ guided.section(EXPERIMENT, p)
 widget(P, "section")
 st.header(t(f"drp.{p.section}"))
 st.markdown(t(f"drp.{p.section}.intro"))
-widgets(P, list(SETTINGS[p.section]))
+widgets(P, list(settings(p)))
+try:
+    check(p)  # the digits: only the comparison trains on them
+except ParamError as err:
+    st.error(describe(err))
+    st.stop()
 key = tuple((name, getattr(p, name)) for name in applies(p))
 if epochs_total(p):
     result = shared("drp", key, lambda listen: run(p, listen), total=epochs_total(p), unit="epoch",

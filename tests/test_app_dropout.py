@@ -151,3 +151,36 @@ def test_stepping_through_the_masks():
     at.button(key="drp_next").click().run()
     assert shown_pass(at).startswith("Pass 1:")  # after the last pass comes the first again
     assert any(m.value.startswith("**4,096**") for m in at.markdown)
+
+
+DIGITS_FAST = {"subset": "50", "digit_epochs": "10", "rates": "0, 0.5"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_digits_comparison_in_both_languages_has_its_numbers_and_says_why_there_are_no_regions(lang):
+    from nnkit.experiments.dropout import run, summary
+
+    strings = en.STRINGS if lang == "en" else zh.STRINGS
+    at = open_page("dropout", lang, {"section": "compare_rates", **DIGITS_FAST})
+    at.selectbox(key="dropout.dataset").set_value("digits").run()  # the learner picks the digits
+    assert not at.exception, at.exception
+    sliders = {s.key for s in at.slider}
+    assert {"dropout.subset", "dropout.digit_epochs"} <= sliders and not {"dropout.n_points", "dropout.noise"} & sliders
+    table = at.dataframe[0].value
+    p, _ = parse(DropoutParams, {"dataset": "digits", **DIGITS_FAST})
+    s = summary(run(p))
+    assert list(table[strings["drp.table.val_loss"]]) == pytest.approx(s["val_loss"], abs=1e-6)
+    assert list(table[strings["drp.table.gap"]]) == pytest.approx(s["gap"], abs=1e-6)
+    assert list(table[strings["drp.table.best_val_acc"]]) == pytest.approx(s["best_val_acc"], abs=1e-6)
+    assert len(chart_specs(at)) == 4  # three loss charts and the runs overlay: no region maps
+    assert any(c.value == strings["drp.regions.digits"] for c in at.caption)
+    assert any(m.value == strings["drp.compare_rates.digits"] for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_digits_in_a_section_that_draws_the_plane_are_refused_and_the_page_keeps_working(lang):
+    at = open_page("dropout", lang, {"section": "train_eval", "dataset": "digits", **FAST})
+    assert not at.exception, at.exception
+    message = at.error[0].value
+    assert "digits" in message and "moons" in message
+    assert ("不在" in message) == (lang == "zh")

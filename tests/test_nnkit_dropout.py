@@ -209,9 +209,11 @@ def _rates(out: str) -> list[tuple[float, ...]]:
         r"best validation loss = (\S+)$", out, re.M)]
 
 
+@pytest.mark.parametrize("data", [{"batch_size": 16, "epochs": 30},
+                                  {"dataset": "digits", "subset": 100, "digit_epochs": 10}], ids=["toy", "digits"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_exported_comparison_prints_the_pages_numbers(lang, tmp_path):
-    p = replace(P(rates=(0.0, 0.5), batch_size=16), epochs=30)
+def test_exported_comparison_prints_the_pages_numbers(lang, data, tmp_path):
+    p = P(rates=(0.0, 0.5), **data)
     s = summary(run(p))
     got = _rates(_script(export_code(p, lang), tmp_path))
     assert len(got) == 2

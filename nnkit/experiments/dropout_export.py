@@ -2,7 +2,7 @@
 
 The course's code in four parts: data generation, a model with `nn.Dropout`, training, and what the
 page plots (printed as numbers). The script draws the same points (make_toy2d's own source, the
-same seeded shuffles), builds each network from the same seed and trains it with the same batches:
+same seeded shuffles; for the digits, the Overfitting page's export's own loading and split), builds each network from the same seed and trains it with the same batches:
 dropout draws its masks from torch's global generator, seeded once before the network is built,
 exactly as nnkit does, so the script prints the numbers the page shows (tests/test_nnkit_dropout.py).
 Comments follow the page's language (`COMMENTS`); what it prints stays in English.
@@ -14,6 +14,7 @@ import inspect
 
 from nnkit.datasets.toy2d import make_toy2d
 from nnkit.experiments.base import comments
+from nnkit.experiments.overfitting_validation_export import COMMENTS as DIGIT_COMMENTS, digits_code
 
 COMMENTS = {
     "en": {
@@ -33,6 +34,8 @@ COMMENTS = {
         "original": "The original paper and the course: train h * mask, test h * p_keep with p_keep = 1 - p",
         "mc": "Monte Carlo dropout: average the predictions of K thinned networks (train mode)",
         "masks": "Each training forward pass keeps every unit with probability 1 - p: 1 kept, 0 dropped",
+        "flat": "One row of 64 pixels in [0, 1] per image: the training subset, then validation, then test",
+        "classes": "one logit per class: 2 for a toy set, 10 for the digits",
     },
     "zh": {
         "settings": "NN Playground - Dropout({section}),导出时的设置:",
@@ -51,6 +54,8 @@ COMMENTS = {
         "original": "原始论文和课程:训练时 h * mask,测试时 h * p_keep,其中 p_keep = 1 - p",
         "mc": "蒙特卡洛 dropout:对 K 个稀疏网络(训练模式)的预测取平均",
         "masks": "每次训练前向传播时,每个单元以 1 - p 的概率保留:1 表示保留,0 表示丢弃",
+        "flat": "每张图像展平成一行 64 个 [0, 1] 之间的像素:依次是训练子集、验证集、测试集",
+        "classes": "每个类别一个 logit:玩具数据集 2 个,手写数字 10 个",
     },
 }
 
@@ -64,11 +69,13 @@ from torch import nn
 SEED = {seed}
 '''
 
-_TRAINED = '''LR = {lr!r}
+_CONSTANTS = '''LR = {lr!r}
 EPOCHS = {epochs}
 BATCH_SIZE = {batch_size}
 HIDDEN = {hidden}
+'''
 
+_TOY = '''
 
 {make_toy2d}
 
@@ -79,18 +86,29 @@ X, Y = torch.from_numpy(x_np), torch.from_numpy(y_np)
 third = {n_points} // 3
 order = torch.randperm({n_points}, generator=torch.Generator().manual_seed(SEED))
 train_idx, val_idx, test_idx = order.split([{n_points} - 2 * third, third, third])
-loss_fn = nn.CrossEntropyLoss()
+'''
+
+_DIGITS = '''SUBSET = {subset}
+
+{digits}
+# {c[flat]}
+X = torch.cat([train_x[subset], train_x[val_idx], test_x]).flatten(1).float() / 255
+Y = torch.cat([train_y[subset], train_y[val_idx], test_y])
+train_idx, val_idx, test_idx = torch.arange(len(Y)).split([len(subset), len(val_idx), len(test_y)])
+'''
+
+_TRAINED = '''loss_fn = nn.CrossEntropyLoss()
 
 
 # {c[model]}
 def build(rate):
-    layers, width = [], 2
+    layers, width = [], X.shape[1]
     for hidden in HIDDEN:
         layers += [nn.Linear(width, hidden), nn.ReLU()]
         if rate > 0:
             layers.append(nn.Dropout(rate))
         width = hidden
-    layers.append(nn.Linear(width, 2))
+    layers.append(nn.Linear(width, int(Y.max()) + 1))  # {c[classes]}
     return nn.Sequential(*layers)
 
 
@@ -212,20 +230,28 @@ for n in range({passes}):
 
 def export_code(p, lang: str = "en") -> str:
     from nnkit.experiments.dropout import applies
+    from nnkit.experiments.dropout_compare import digits, epochs_of
     from nnkit.experiments.dropout_inside import KS, REPEATS, TRAIN_PASSES
 
     c = comments(COMMENTS, lang)
     settings = "\n".join(f"    {k} = {getattr(p, k)!r}" for k in applies(p))
     masks = p.section == "masks"
     needs = "torch" if masks else ("torch 和 numpy" if lang == "zh" else "torch and numpy")
+    if digits(p) and not masks:
+        needs = "torch、numpy 和 scikit-learn" if lang == "zh" else "torch, numpy and scikit-learn"
     c = {**c, "settings": c["settings"].format(section=p.section), "needs": c["needs"].format(needs=needs)}
-    head = _HEAD.format(c=c, settings=settings, seed=p.seed, numpy="" if masks else "import numpy as np\n")
+    head = _HEAD.format(c=c, settings=settings, seed=p.seed, numpy="" if masks else "import numpy as np\n"
+                        + ("from sklearn.datasets import load_digits\n" if digits(p) else ""))
     if masks:
         return head + _MASKS.format(c=c, sizes=[p.units] * len(p.layer_rates), rates=list(p.layer_rates),
                                     passes=p.passes)
-    trained = _TRAINED.format(c=c, lr=p.lr, epochs=p.epochs, batch_size=p.batch_size, hidden=[p.width] * p.depth,
-                              make_toy2d=inspect.getsource(make_toy2d).strip(), dataset=p.dataset,
-                              n_points=p.n_points, noise=p.noise)
+    constants = _CONSTANTS.format(lr=p.lr, epochs=epochs_of(p), batch_size=p.batch_size, hidden=[p.width] * p.depth)
+    if digits(p):
+        data = _DIGITS.format(c=c, subset=p.subset, digits=digits_code({**comments(DIGIT_COMMENTS, lang), **c}))
+    else:
+        data = _TOY.format(c=c, make_toy2d=inspect.getsource(make_toy2d).strip(), dataset=p.dataset,
+                           n_points=p.n_points, noise=p.noise)
+    trained = constants + data + _TRAINED.format(c=c)
     if p.section == "compare_rates":
         return head + trained + _COMPARE.format(c=c, rates=list(p.rates))
     if p.section == "train_eval":

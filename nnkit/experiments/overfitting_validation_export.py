@@ -74,26 +74,9 @@ print(f"best width {{widths[best]}}, chosen width {{chosen}}: test loss = {{test
       f"test accuracy = {{test_acc:.6f}}")
 '''
 
-_AUGMENTATION = '''"""{c[settings]}
-{settings}
-{c[needs]}
-"""
-import numpy as np
-import torch
-from sklearn.datasets import load_digits
-from torch import nn
-from torch.utils.data import DataLoader, RandomSampler, TensorDataset
-from torchvision.transforms.v2 import InterpolationMode
-from torchvision.transforms.v2 import functional as F
-
-SEED = {seed}
-EPOCHS = {epochs}
-LR = {lr!r}
-BATCH_SIZE = {batch_size}
-DEGREES, SHIFT, SCALE = {degrees!r}, {shift}, {scale!r}
-SUBSET = {subset}
-
-# {c[digits]}
+# The digits, their validation images and the seeded subset, as nnkit.experiments.overfitting_validation
+# .digit_parts makes them (needs SEED and SUBSET; the Dropout page's export reuses it too)
+DIGITS = '''# {c[digits]}
 digits = load_digits()
 images = np.floor(digits.images * (255.0 / 16.0) + 0.5).clip(0, 255).astype(np.uint8)
 labels = digits.target.astype(np.int64)
@@ -114,7 +97,28 @@ for digit in range(10):
 rest, val_idx = torch.nonzero(~held_out).flatten(), torch.nonzero(held_out).flatten()
 # {c[subset]}
 subset = rest[torch.randperm(len(rest), generator=torch.Generator().manual_seed(SEED))[:SUBSET]]
+'''
 
+_AUGMENTATION = '''"""{c[settings]}
+{settings}
+{c[needs]}
+"""
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from torch import nn
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
+from torchvision.transforms.v2 import InterpolationMode
+from torchvision.transforms.v2 import functional as F
+
+SEED = {seed}
+EPOCHS = {epochs}
+LR = {lr!r}
+BATCH_SIZE = {batch_size}
+DEGREES, SHIFT, SCALE = {degrees!r}, {shift}, {scale!r}
+SUBSET = {subset}
+
+{digits}
 
 def augment(images, seed):  # {c[augment]}
     g = torch.Generator().manual_seed(seed)
@@ -174,6 +178,13 @@ for name in ("plain", "augmented"):
 '''
 
 
+def digits_code(c: dict) -> str:
+    """DIGITS with its constants and comments (`c` holds the digits, val and subset comments)."""
+    from nnkit.experiments.overfitting_validation import VAL_FRACTION
+
+    return DIGITS.format(c=c, digits_seed=DIGITS_SEED, test_fraction=DIGITS_TEST_FRACTION, val_fraction=VAL_FRACTION)
+
+
 def export_code(p, lang: str = "en") -> str:
     from nnkit.experiments.overfitting import applies
     from nnkit.experiments import overfitting_validation as V
@@ -185,8 +196,7 @@ def export_code(p, lang: str = "en") -> str:
         return _AUGMENTATION.format(
             c={**c, "needs": c["needs"].replace("numpy", "numpy, torchvision, scikit-learn")}, settings=settings,
             seed=p.seed, epochs=p.aug_epochs, lr=V.AUG_LR, batch_size=V.AUG_BATCH, degrees=float(p.degrees),
-            shift=p.shift, scale=float(p.scale), subset=p.subset, digits_seed=DIGITS_SEED,
-            test_fraction=DIGITS_TEST_FRACTION, val_fraction=V.VAL_FRACTION, hidden=V.AUG_HIDDEN)
+            shift=p.shift, scale=float(p.scale), subset=p.subset, digits=digits_code(c), hidden=V.AUG_HIDDEN)
     head = _HEAD.format(c={**c, "needs": c["needs"].replace("numpy", "numpy, scikit-learn")}, settings=settings,
                         seed=p.seed, lr=p.lr, epochs=p.epochs, batch_size=p.batch_size, activation="nn.ReLU()")
     toy = _TOY.format(make_toy2d=inspect.getsource(make_toy2d).strip(), dataset=p.dataset, n_points=p.n_points,
