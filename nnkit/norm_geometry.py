@@ -82,6 +82,21 @@ def contours(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> np
     return (g[0, 0] * a * a + 2 * g[0, 1] * a * b + g[1, 1] * b * b - 2 * (c[0] * a + c[1] * b) + y @ y / n)
 
 
+def level_set(x: np.ndarray, y: np.ndarray, w: np.ndarray, points: int = 181) -> np.ndarray:
+    """The loss contour through w: every w' with J(w') = J(w), an ellipse about the least-squares
+    solution (points, 2), closed (its last point is its first). With G = XᵀX/n = LLᵀ, J(w') − J(w_ls)
+    = (w' − w_ls)ᵀ G (w' − w_ls), so w' = w_ls + L⁻ᵀ u for every u on the circle of radius
+    √(J(w) − J(w_ls))."""
+    n = len(y)
+    g = x.T @ x / n
+    centre = np.linalg.solve(g, x.T @ y / n)
+    d = np.asarray(w, dtype=float) - centre
+    radius = np.sqrt(max(float(d @ g @ d), 0.0))
+    angle = np.linspace(0.0, 2 * np.pi, points)
+    u = radius * np.stack([np.cos(angle), np.sin(angle)])
+    return centre + np.linalg.solve(np.linalg.cholesky(g).T, u).T
+
+
 def budget(w: np.ndarray, kind: str) -> float:
     """The size t of the constraint region whose boundary passes through w: ||w||₁ or ||w||₂."""
     return float(np.abs(w).sum() if kind == "l1" else np.sqrt((w ** 2).sum()))

@@ -153,6 +153,19 @@ def test_stepping_through_the_masks():
     assert any(m.value.startswith("**4,096**") for m in at.markdown)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_courses_preset_rates_are_one_click_away(lang):
+    at = open_page("dropout", lang, {"section": "masks", "passes": "5"})
+    assert at.button(key="drp_preset_0.5_0.5").disabled  # the default: already there
+    at.button(key="drp_preset_0.5_0.3").click().run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="dropout.layer_rates").value == "0.5, 0.3"
+    assert at.button(key="drp_preset_0.5_0.3").disabled and not at.button(key="drp_preset_0.5_0.5").disabled
+    hidden = (en.STRINGS if lang == "en" else zh.STRINGS)["drp.masks.hidden"]
+    names = network_data(at)
+    assert hidden.format(n=2, rate="0.3").encode() in names and hidden.format(n=1, rate="0.5").encode() in names
+
+
 DIGITS_FAST = {"subset": "50", "digit_epochs": "10", "rates": "0, 0.5"}
 
 

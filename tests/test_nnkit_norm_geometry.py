@@ -59,3 +59,19 @@ def test_contours_are_the_loss():
 def test_an_unknown_penalty_is_refused():
     with pytest.raises(ValueError, match="kind must be one of"):
         G.optimum(X, Y, "l3", 0.1)
+
+
+@pytest.mark.parametrize("kind, lam", [("l1", 0.5), ("l1", 0.1), ("l2", 0.5), ("l2", 2.0)])
+def test_the_contour_through_each_optimum_touches_its_region_and_never_enters_it(kind, lam):
+    """The picture's claim: the penalized optimum is where a loss contour first touches the diamond
+    or the disc, so the contour through it has the same loss everywhere and no point inside."""
+    from nnkit.norm_geometry import budget, level_set, loss, optimum, problem
+
+    x, y = problem(0)
+    w = optimum(x, y, kind, lam)
+    ring = level_set(x, y, w)
+    assert [loss(x, y, v) for v in ring] == pytest.approx([loss(x, y, w)] * len(ring), rel=1e-9)
+    assert np.allclose(ring[0], ring[-1])  # closed
+    sizes = [budget(v, kind) for v in ring]
+    assert min(sizes) >= budget(w, kind) - 1e-6  # touches (the optimum is on it) but never enters
+    assert min(sizes) == pytest.approx(budget(w, kind), abs=0.01)

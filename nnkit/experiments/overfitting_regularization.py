@@ -142,6 +142,8 @@ def geometry(p) -> dict:
     optima = {kind: G.optimum(x, y, kind, p.geo_lam) for kind in G.KINDS}
     return {"lams": GEO_LAMS, "paths": paths, "ols": ols, "w1": w1, "w2": w2, "loss": G.contours(x, y, w1, w2),
             "optima": optima, "budgets": {k: G.budget(w, k) for k, w in optima.items()},
+            # the contour each optimum lies on: it touches the diamond or the disc there
+            "levels": {k: G.level_set(x, y, w) for k, w in optima.items()},
             "threshold": float(zeros[0]) if zeros else None}
 
 

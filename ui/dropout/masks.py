@@ -6,20 +6,34 @@ from __future__ import annotations
 import streamlit as st
 
 from nnkit.experiments.base import fmt
+from ui import params
 from ui.dropout import draw
 from ui.i18n import t
 
 PASS = "drp_pass"  # the pass on screen (1-based): the page's own, not part of the link
 PLAY = "drp_play"
 PLAY_S = 1.0  # seconds per pass while playing
+PRESETS = ((0.5, 0.3), (0.5, 0.5))  # the course's typical rates ("一般设为0.5/0.3"), and one rate throughout
 
 
 def _next(passes: int) -> None:
     st.session_state[PASS] = st.session_state.get(PASS, 1) % passes + 1
 
 
+def presets(p) -> None:
+    """One click to the typical rates per hidden layer (into the rates box, so the link keeps them)."""
+    columns = st.columns([2] + [1] * len(PRESETS), vertical_alignment="center")
+    columns[0].caption(t("drp.masks.presets"))
+    for column, rates in zip(columns[1:], PRESETS):
+        if column.button(" / ".join(map(fmt, rates)), key=f"drp_preset_{'_'.join(map(fmt, rates))}",
+                         disabled=tuple(p.layer_rates) == rates):
+            params.request(type(p), {"layer_rates": rates})
+            st.rerun()
+
+
 def show_masks(p, result: dict) -> None:
     masks, sizes, rates = result["masks"], result["sizes"], result["rates"]
+    presets(p)
     droppable = sum(s for s, r in zip(sizes, rates) if r > 0)
     if droppable == 0:
         st.info(t("drp.masks.none"), icon=":material/info:")

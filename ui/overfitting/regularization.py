@@ -122,6 +122,8 @@ def show_geometry(p, geo: dict) -> None:
               for k in ("l1", "l2") for i, (x, y) in enumerate(_outline(k, geo["budgets"][k]))]
     shapes += [{"w1": float(w[0]), "w2": float(w[1]), "shape": t("ovf.reg.geometry.path", name=names[k]), "order": i}
                for k in ("l1", "l2") for i, w in enumerate(geo["paths"][k])]
+    shapes += [{"w1": float(w[0]), "w2": float(w[1]), "shape": t("ovf.reg.geometry.level", name=names[k]), "order": i}
+               for k in ("l1", "l2") for i, w in enumerate(geo["levels"][k])]
     points = [{"w1": float(geo["ols"][0]), "w2": float(geo["ols"][1]), "name": t("ovf.reg.geometry.ols")}]
     points += [{"w1": float(w[0]), "w2": float(w[1]), "name": t("ovf.reg.geometry.optimum", name=names[k])}
                for k, w in geo["optima"].items()]

@@ -119,6 +119,7 @@ STRINGS = {
     "drp.masks.pass": "Pass",
     "drp.masks.play": "Play",
     "drp.masks.next": "Next pass",
+    "drp.masks.presets": "The course's typical rates, first and second hidden layer:",
     "drp.masks.count": "**{thinned}** different thinned networks: each of the {units} droppable units is kept or dropped, 2^{units} ways. They all share one set of weights: a step trains the weights of the units its mask kept.",
     "drp.masks.kept": "Pass {n}: kept {kept} of {total} hidden units.",
     "drp.masks.input": "input",

@@ -64,6 +64,7 @@ STRINGS = {
     "ovf.reg.geometry.l1": "L1 diamond",
     "ovf.reg.geometry.l2": "L2 disc",
     "ovf.reg.geometry.path": "{name}: optimum as λ grows",
+    "ovf.reg.geometry.level": "{name}: the loss contour touching it",
     "ovf.reg.geometry.ols": "no penalty",
     "ovf.reg.geometry.optimum": "{name} optimum",
     "ovf.reg.geometry.loss": "loss",

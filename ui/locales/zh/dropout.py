@@ -119,6 +119,7 @@ STRINGS = {
     "drp.masks.pass": "第几次传播",
     "drp.masks.play": "自动播放",
     "drp.masks.next": "下一次传播",
+    "drp.masks.presets": "课程中常用的丢弃率(第一、第二隐藏层):",
     "drp.masks.count": "共有 **{thinned}** 个不同的稀疏网络:{units} 个可丢弃的单元各自保留或丢弃,共 2^{units} 种。它们共享同一套权重:每一步只训练掩码保留下来的那些单元的权重。",
     "drp.masks.kept": "第 {n} 次传播:保留了 {total} 个隐藏单元中的 {kept} 个。",
     "drp.masks.input": "输入",

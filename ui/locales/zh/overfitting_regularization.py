@@ -64,6 +64,7 @@ STRINGS = {
     "ovf.reg.geometry.l1": "L1 菱形",
     "ovf.reg.geometry.l2": "L2 圆盘",
     "ovf.reg.geometry.path": "{name}:随 λ 增大的最优点",
+    "ovf.reg.geometry.level": "{name}:与它相切的损失等高线",
     "ovf.reg.geometry.ols": "无惩罚",
     "ovf.reg.geometry.optimum": "{name}的最优点",
     "ovf.reg.geometry.loss": "损失",
