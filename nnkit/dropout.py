@@ -15,6 +15,10 @@ input's shape), so with a generator seeded like torch's global one they are the 
 
 from __future__ import annotations
 
+import types
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 from torch import nn
 
@@ -39,6 +43,30 @@ def check_rate(p_drop: float) -> float:
 def keep_mask(shape: tuple[int, ...], p_drop: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """1 for a kept unit (probability 1 - p_drop), 0 for a dropped one, as float32."""
     return torch.empty(shape).bernoulli_(1.0 - check_rate(p_drop), generator=generator)
+
+
+@contextmanager
+def masks_from(model: nn.Module, generator: torch.Generator) -> Iterator[None]:
+    """Inside the block, the model's `nn.Dropout` layers draw their masks from `generator` (a CPU
+    generator) instead of torch's global one, exactly as `F.dropout` draws and scales them on the CPU
+    (`empty_like(x).bernoulli_(1 - p)`, divided by 1 - p, times x): a generator holding the global
+    one's state gives the very same training. A training then needs no lock on the global generator,
+    which every visitor of a server shares."""
+    layers = [m for m in model.modules() if type(m) is nn.Dropout]
+
+    def forward(layer: nn.Dropout, x: torch.Tensor) -> torch.Tensor:
+        if not layer.training or layer.p == 0 or x.numel() == 0:
+            return x
+        noise = torch.empty(x.shape, dtype=x.dtype).bernoulli_(1.0 - layer.p, generator=generator)
+        return x * noise.div_(1.0 - layer.p).to(x.device)
+
+    for layer in layers:
+        layer.forward = types.MethodType(forward, layer)
+    try:
+        yield
+    finally:
+        for layer in layers:
+            del layer.forward  # the class's own forward again
 
 
 def inverted(h: torch.Tensor, mask: torch.Tensor, p_drop: float) -> torch.Tensor:

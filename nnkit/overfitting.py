@@ -18,6 +18,7 @@ from torch import nn
 
 from nnkit.datasets.toy2d import make_toy2d
 from nnkit.device import seeded
+from nnkit.dropout import masks_from
 from nnkit.models import mlp
 from nnkit.optim import make_optimizer
 from nnkit.regularize import decay_groups
@@ -121,10 +122,14 @@ def train_one(data: Split, hidden: list[int], *, activation: str, lr: float, epo
                    val=val, callback=callback, shuffle_seed=seed, score_train=True, penalty=penalty)
 
     if model is None and dropout:
-        # dropout draws its masks from torch's global generator: such a network trains holding it,
-        # so that the same seed draws the same masks (with other visitors training beside it)
+        # dropout draws its masks from torch's global generator, where a script seeded as this one
+        # continues after building the weights: a private generator takes over that state, so the
+        # training draws the script's masks without holding the lock every visitor shares
         with seeded(seed):
             model = _build(data, hidden, activation, dropout)
+            masks = torch.Generator()
+            masks.set_state(torch.get_rng_state())
+        with masks_from(model, masks):
             result = trained(model)
     else:
         model = model if model is not None else network(data, hidden, activation, seed)

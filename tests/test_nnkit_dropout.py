@@ -38,6 +38,33 @@ def test_masks_and_scaling_are_pytorchs_dropout_for_the_same_generator(p):
     assert torch.allclose(nn.Dropout(p)(x), expected)  # the module draws the same
 
 
+def test_a_dropout_network_trains_without_the_shared_seed_lock_and_as_the_global_generator_would():
+    """A server's visitors share torch's global generator behind one lock: a dropout training
+    draws its masks from a private generator instead, the very masks nn.Dropout would draw."""
+    from nnkit import overfitting as O
+    from nnkit.device import _SEED_LOCK
+    from nnkit.optim import make_optimizer
+
+    data = O.toy_split("moons", 90, 0.3, 0)
+    locked = []
+    net = O.train_one(data, [16, 16], activation="relu", lr=0.01, epochs=5, batch_size=16, seed=3,
+                      dropout=0.5, callback=lambda event: locked.append(_SEED_LOCK.locked()))
+    assert locked and not any(locked)
+    # the reference: nn.Dropout's own forward on torch's global generator, seeded as the script does
+    torch.manual_seed(3)
+    model = mlp(2, [16, 16], 2, "relu", dropout=0.5)
+    optimizer = make_optimizer("adam", model.parameters(), 0.01)  # train_one's optimizer
+    ref = O.fit(model, nn.CrossEntropyLoss(), optimizer, data.part("train"), epochs=5, batch_size=16,
+                val=data.part("val"), shuffle_seed=3, score_train=True)
+    assert [e["train_loss"] for e in net.history] == [e["train_loss"] for e in ref.epochs]
+    assert all(torch.equal(a, b) for a, b in zip(net.model.state_dict().values(), model.state_dict().values()))
+    x = torch.randn(5, 2)
+    torch.manual_seed(0)
+    after = net.model.train()(x)
+    torch.manual_seed(0)
+    assert torch.equal(after, model.train()(x))  # after training, the layers draw from the global generator again
+
+
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.7])
 def test_both_conventions_match_their_test_output_in_expectation(p):
     h = torch.rand(8)  # outputs of a ReLU layer: non-negative
