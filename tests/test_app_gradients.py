@@ -130,3 +130,12 @@ def test_by_hand_refuses_a_bad_weight_list_with_a_message():
     assert "hand_weights" in at.warning[0].value
     at.button(key="grd.hand.all").click().run()
     assert len(at.dataframe[0].value) == 29  # the default weights, stepped through to the end
+
+
+def test_a_network_whose_gradients_are_all_zero_is_vanishing_with_ratio_zero_not_infinite():
+    # 50 ReLU layers from N(0, 0.01²): the activations underflow to 0, so every layer's gradient is 0
+    at = open_page("gradients", "en", {"section": "health", "activation": "relu", "init": "small", "depth": "50",
+                                       "epochs": "10", "n_points": "64"})
+    assert not at.exception, at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("Vanishing") and "∞" not in warning

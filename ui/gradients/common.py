@@ -83,7 +83,8 @@ def verdict(net: dict, where=st) -> None:
         what = t("grd.list_sep").join(t(f"grd.overflow.{w}") for w in first["overflow"])
         where.error(t("grd.verdict.overflow", what=what), icon=":material/error:")
         return
-    ratio = norms[0] / norms[-1] if norms[-1] else math.inf
+    # every gradient 0 (all activations underflowed): the first layers get 0, not "∞ times" the last
+    ratio = norms[0] / norms[-1] if norms[-1] else (0.0 if norms[0] == 0 else math.inf)
     text = t(f"grd.verdict.{word}", first=sci(norms[0]), last=sci(norms[-1]), ratio=sci(ratio))
     {"healthy": where.success, "vanishing": where.warning, "exploding": where.error}[word](text)
 
