@@ -112,6 +112,14 @@ def test_first_step_norms_are_the_linear_weights_grad_norms_after_backward():
     assert [s["flat"] for s in read["stats"]] == pytest.approx([float((o.abs() > 0.95).float().mean()) for o in outs])
 
 
+@pytest.mark.parametrize("activation, peak", [("sigmoid", 0.25), ("tanh", 1.0)])
+def test_at_the_saturation_threshold_the_derivative_is_under_the_share_the_caption_states(activation, peak):
+    # the caption says "saturated: derivative under {FLAT_SLOPE} of its peak"; sigmoid at 0.95 keeps 19%
+    out = torch.tensor(G.SATURATED, dtype=torch.float64)
+    slope = out * (1 - out) if activation == "sigmoid" else 1 - out ** 2
+    assert float(slope) / peak < G.FLAT_SLOPE
+
+
 def test_relu_statistics_count_zeros_and_dead_units():
     stats = G.activation_stats([torch.tensor([[0.0, 1.0], [0.0, 0.0]])], "relu")[0]
     assert stats["flat"] == 0.75 and stats["dead"] == 0.5

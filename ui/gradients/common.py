@@ -7,6 +7,7 @@ import math
 
 import streamlit as st
 
+from nnkit.gradients import FLAT_SLOPE
 from nnkit.runs import thin
 from ui import charts
 from ui.i18n import t
@@ -46,7 +47,7 @@ def stats_chart(stats: list[dict], activation: str, where=st) -> None:
         titled(where, t("grd.chart.stats"))
         where.vega_lite_chart(spec=charts.lines(rows, "layer", "value", "statistic", t("grd.hidden_layer"),
                                                 t("grd.value")), width="stretch")
-        where.caption(t("grd.stat.caption"))
+        where.caption(t("grd.stat.caption", share=f"{FLAT_SLOPE:.0%}"))
 
 
 def loss_chart(history: list[dict], name: str, where=st) -> None:

@@ -135,7 +135,7 @@ STRINGS = {
     "grd.stat.flat.sigmoid": "saturated share",
     "grd.stat.flat.tanh": "saturated share",
     "grd.stat.flat.relu": "share at zero",
-    "grd.stat.caption": "Saturated: a sigmoid output below 0.05 or above 0.95, or |tanh| above 0.95, where the derivative is under a tenth of its peak. For ReLU: outputs at exactly zero, which pass no gradient back.",
+    "grd.stat.caption": "Saturated: a sigmoid output below 0.05 or above 0.95, or |tanh| above 0.95, where the derivative is under {share} of its peak. For ReLU: outputs at exactly zero, which pass no gradient back.",
     "grd.runs.loss": "Loss",
     "grd.runs.grad_norm": "Gradient norm",
     "grd.runs.first_norm": "First layer's norm (step 1)",

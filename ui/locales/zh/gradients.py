@@ -135,7 +135,7 @@ STRINGS = {
     "grd.stat.flat.sigmoid": "饱和比例",
     "grd.stat.flat.tanh": "饱和比例",
     "grd.stat.flat.relu": "为零的比例",
-    "grd.stat.caption": "饱和:sigmoid 输出低于 0.05 或高于 0.95,或 |tanh| 大于 0.95,此时导数不到峰值的十分之一。对 ReLU:输出恰好为零的地方,梯度传不回去。",
+    "grd.stat.caption": "饱和:sigmoid 输出低于 0.05 或高于 0.95,或 |tanh| 大于 0.95,此时导数不到峰值的 {share}。对 ReLU:输出恰好为零的地方,梯度传不回去。",
     "grd.runs.loss": "损失",
     "grd.runs.grad_norm": "梯度范数",
     "grd.runs.first_norm": "第一层的范数(第 1 步)",
