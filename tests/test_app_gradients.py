@@ -139,3 +139,13 @@ def test_a_network_whose_gradients_are_all_zero_is_vanishing_with_ratio_zero_not
     assert not at.exception, at.exception
     (warning,) = [w.value for w in at.warning]
     assert warning.startswith("Vanishing") and "∞" not in warning
+
+
+def test_a_loss_that_barely_moves_is_drawn_flat_on_an_axis_from_zero():
+    # 8 sigmoid layers: the loss goes from 0.6944 to 0.6932 and stays; on an axis zoomed to that range it
+    # looked like a plunge beside a verdict saying the network barely learns
+    at = open_page("gradients", "en", {"section": "health", **FAST})
+    assert not at.exception, at.exception
+    assert at.warning[0].value.startswith("Vanishing")
+    (spec,) = [json.loads(s) for s in chart_specs(at) if '"title": "loss"' in s]
+    assert spec["encoding"]["y"]["scale"] == {"zero": True}

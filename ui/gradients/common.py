@@ -56,8 +56,9 @@ def loss_chart(history: list[dict], name: str, where=st) -> None:
         titled(where, t("grd.chart.loss"))
         low, high = min(r["loss"] for r in rows), max(r["loss"] for r in rows)
         log = low > 0 and (high > 100 * low or high > 1e4)  # decades, or an exploding loss's long numbers
+        # from 0: zoomed in, a loss stuck at 0.693 (that moved by 0.001) looked like a plunge
         where.vega_lite_chart(spec=charts.lines(rows, "step", "loss", "network", t("grd.step"), t("grd.loss"),
-                                                log_y=log), width="stretch")
+                                                log_y=log, zero=True), width="stretch")
 
 
 def layer_norms_over_steps(history: list[dict], where=st) -> None:
