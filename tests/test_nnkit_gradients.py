@@ -175,6 +175,14 @@ def test_batch_norm_and_residual_options():
 
 # --- presets: vanishing and exploding ----------------------------------------------------------
 
+def test_xavier_rescues_twenty_tanh_layers_but_not_twenty_sigmoid_layers():
+    # what the page says of the "matching init" fix: sigmoid's derivative (at most 1/4) vanishes under Xavier too
+    tanh = summary(run(replace(P(), activation="tanh", init="xavier", depth=20, epochs=10)))
+    sigmoid = summary(run(replace(P(), activation="sigmoid", init="xavier", depth=20, epochs=10)))
+    assert tanh["verdict"] == "healthy"
+    assert sigmoid["verdict"] == "vanishing" and sigmoid["ratio"] < 1e-10
+
+
 def test_the_vanishing_preset_shrinks_the_first_layer_at_least_1e4_times():
     s = summary(run(replace(P(), activation="sigmoid", init="default", depth=20, epochs=10)))
     assert s["verdict"] == "vanishing" and s["norms"][0] * 1e4 <= s["norms"][-1]
