@@ -122,6 +122,9 @@ def test_by_hand_steps_forward_and_backward_to_the_update_and_agrees_with_autogr
     assert all(abs(float(a) - float(b)) < 1e-9 for a, b in zip(grads.iloc[:, 3], grads.iloc[:, 4]))
     assert at.success[0].value.startswith(strings["grd.hand.agree"][:10])
     assert at.button(key="grd.hand.next").disabled
+    # the graph names what each gradient is of (a node "z1 → h1" carries ∂L/∂h1, not ∂L/∂z1)
+    graph = at.get("graphviz_chart")[0].proto.spec
+    assert all(f"∂L/∂{name} = " in graph for name in ("w11", "w22", "v1", "h1", "h2", "o"))
 
 
 def test_by_hand_refuses_a_bad_weight_list_with_a_message():

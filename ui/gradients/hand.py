@@ -23,13 +23,13 @@ def _graph(values: dict[str, float], grads: dict[str, float], weights: dict[str,
         if node in values:
             parts.append(f"{node} = {values[node]:.4g}" if inner else f"= {values[node]:.4g}")
         if node in grads:
-            parts.append(f"∂L/∂ = {grads[node]:.4g}")
+            parts.append(f"∂L/∂{node} = {grads[node]:.4g}")  # h1, not z1: named
         return "\\n".join(parts)
 
     def edge(weight: str) -> str:
         text = f"{weight} = {weights[weight]:.3g}"
         if weight in grads:
-            text += f"\\n∂L/∂ = {grads[weight]:.3g}"
+            text += f"\\n∂L/∂{weight} = {grads[weight]:.3g}"
         return text
 
     lines = ["digraph { rankdir=LR; node [shape=circle, fontsize=10, width=1.1, fixedsize=true]; "
