@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nnkit.backprop import PARAMS
+from nnkit.backprop import PARAMS, hand_gradients
 from ui.i18n import t
 from ui.text import literal
 
@@ -87,7 +87,7 @@ def show_hand(p, result: dict) -> None:
                 for s in done]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     if shown == total:
-        hand = {s.node[4:]: s.value for s in steps if s.phase == "backward" and s.node[4:] in result["autograd"]}
+        hand = hand_gradients(steps)
         worst = max(abs(hand[k] - v) for k, v in result["autograd"].items())
         st.success(t("grd.hand.agree", worst=f"{worst:.1e}"))
     st.markdown(t("grd.hand.explain"))
