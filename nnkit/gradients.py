@@ -19,7 +19,8 @@ from nnkit.activations import ACTIVATIONS
 CLIPS = ("none", "norm", "value")
 # the largest |f'(z)| of each activation: sigmoid' = s(1 - s) peaks at z = 0 with 1/4
 MAX_DERIVATIVE = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}
-SATURATED = 0.95  # a sigmoid output beyond 0.05..0.95 (or |tanh| beyond 0.95): its derivative is under 0.1 of its peak
+SATURATED = 0.95  # a sigmoid output beyond 0.05..0.95 (or |tanh| beyond 0.95)
+FLAT_SLOPE = 0.2  # ...where the derivative is under this share of its peak (sigmoid 0.0475/0.25 = 0.19, tanh 0.0975)
 VANISHING, EXPLODING = 1e-2, 1e2  # first-layer norm / last-layer norm beyond these: the verdict names it
 TOO_LARGE = 1e4  # a gradient norm above this (with an O(1) loss) is exploding whatever the ratio
 

@@ -122,6 +122,9 @@ def test_by_hand_steps_forward_and_backward_to_the_update_and_agrees_with_autogr
     assert all(abs(float(a) - float(b)) < 1e-9 for a, b in zip(grads.iloc[:, 3], grads.iloc[:, 4]))
     assert at.success[0].value.startswith(strings["grd.hand.agree"][:10])
     assert at.button(key="grd.hand.next").disabled
+    # the graph names what each gradient is of (a node "z1 → h1" carries ∂L/∂h1, not ∂L/∂z1)
+    graph = at.get("graphviz_chart")[0].proto.spec
+    assert all(f"∂L/∂{name} = " in graph for name in ("w11", "w22", "v1", "h1", "h2", "o"))
 
 
 def test_by_hand_refuses_a_bad_weight_list_with_a_message():
@@ -130,3 +133,22 @@ def test_by_hand_refuses_a_bad_weight_list_with_a_message():
     assert "hand_weights" in at.warning[0].value
     at.button(key="grd.hand.all").click().run()
     assert len(at.dataframe[0].value) == 29  # the default weights, stepped through to the end
+
+
+def test_a_network_whose_gradients_are_all_zero_is_vanishing_with_ratio_zero_not_infinite():
+    # 50 ReLU layers from N(0, 0.01²): the activations underflow to 0, so every layer's gradient is 0
+    at = open_page("gradients", "en", {"section": "health", "activation": "relu", "init": "small", "depth": "50",
+                                       "epochs": "10", "n_points": "64"})
+    assert not at.exception, at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("Vanishing") and "∞" not in warning
+
+
+def test_a_loss_that_barely_moves_is_drawn_flat_on_an_axis_from_zero():
+    # 8 sigmoid layers: the loss goes from 0.6944 to 0.6932 and stays; on an axis zoomed to that range it
+    # looked like a plunge beside a verdict saying the network barely learns
+    at = open_page("gradients", "en", {"section": "health", **FAST})
+    assert not at.exception, at.exception
+    assert at.warning[0].value.startswith("Vanishing")
+    (spec,) = [json.loads(s) for s in chart_specs(at) if '"title": "loss"' in s]
+    assert spec["encoding"]["y"]["scale"] == {"zero": True}

@@ -112,6 +112,14 @@ def test_first_step_norms_are_the_linear_weights_grad_norms_after_backward():
     assert [s["flat"] for s in read["stats"]] == pytest.approx([float((o.abs() > 0.95).float().mean()) for o in outs])
 
 
+@pytest.mark.parametrize("activation, peak", [("sigmoid", 0.25), ("tanh", 1.0)])
+def test_at_the_saturation_threshold_the_derivative_is_under_the_share_the_caption_states(activation, peak):
+    # the caption says "saturated: derivative under {FLAT_SLOPE} of its peak"; sigmoid at 0.95 keeps 19%
+    out = torch.tensor(G.SATURATED, dtype=torch.float64)
+    slope = out * (1 - out) if activation == "sigmoid" else 1 - out ** 2
+    assert float(slope) / peak < G.FLAT_SLOPE
+
+
 def test_relu_statistics_count_zeros_and_dead_units():
     stats = G.activation_stats([torch.tensor([[0.0, 1.0], [0.0, 0.0]])], "relu")[0]
     assert stats["flat"] == 0.75 and stats["dead"] == 0.5
@@ -166,6 +174,14 @@ def test_batch_norm_and_residual_options():
 
 
 # --- presets: vanishing and exploding ----------------------------------------------------------
+
+def test_xavier_rescues_twenty_tanh_layers_but_not_twenty_sigmoid_layers():
+    # what the page says of the "matching init" fix: sigmoid's derivative (at most 1/4) vanishes under Xavier too
+    tanh = summary(run(replace(P(), activation="tanh", init="xavier", depth=20, epochs=10)))
+    sigmoid = summary(run(replace(P(), activation="sigmoid", init="xavier", depth=20, epochs=10)))
+    assert tanh["verdict"] == "healthy"
+    assert sigmoid["verdict"] == "vanishing" and sigmoid["ratio"] < 1e-10
+
 
 def test_the_vanishing_preset_shrinks_the_first_layer_at_least_1e4_times():
     s = summary(run(replace(P(), activation="sigmoid", init="default", depth=20, epochs=10)))

@@ -7,6 +7,7 @@ import math
 
 import streamlit as st
 
+from nnkit.gradients import FLAT_SLOPE
 from nnkit.runs import thin
 from ui import charts
 from ui.i18n import t
@@ -46,7 +47,7 @@ def stats_chart(stats: list[dict], activation: str, where=st) -> None:
         titled(where, t("grd.chart.stats"))
         where.vega_lite_chart(spec=charts.lines(rows, "layer", "value", "statistic", t("grd.hidden_layer"),
                                                 t("grd.value")), width="stretch")
-        where.caption(t("grd.stat.caption"))
+        where.caption(t("grd.stat.caption", share=f"{FLAT_SLOPE:.0%}"))
 
 
 def loss_chart(history: list[dict], name: str, where=st) -> None:
@@ -55,8 +56,9 @@ def loss_chart(history: list[dict], name: str, where=st) -> None:
         titled(where, t("grd.chart.loss"))
         low, high = min(r["loss"] for r in rows), max(r["loss"] for r in rows)
         log = low > 0 and (high > 100 * low or high > 1e4)  # decades, or an exploding loss's long numbers
+        # from 0: zoomed in, a loss stuck at 0.693 (that moved by 0.001) looked like a plunge
         where.vega_lite_chart(spec=charts.lines(rows, "step", "loss", "network", t("grd.step"), t("grd.loss"),
-                                                log_y=log), width="stretch")
+                                                log_y=log, zero=True), width="stretch")
 
 
 def layer_norms_over_steps(history: list[dict], where=st) -> None:
@@ -83,7 +85,8 @@ def verdict(net: dict, where=st) -> None:
         what = t("grd.list_sep").join(t(f"grd.overflow.{w}") for w in first["overflow"])
         where.error(t("grd.verdict.overflow", what=what), icon=":material/error:")
         return
-    ratio = norms[0] / norms[-1] if norms[-1] else math.inf
+    # every gradient 0 (all activations underflowed): the first layers get 0, not "∞ times" the last
+    ratio = norms[0] / norms[-1] if norms[-1] else (0.0 if norms[0] == 0 else math.inf)
     text = t(f"grd.verdict.{word}", first=sci(norms[0]), last=sci(norms[-1]), ratio=sci(ratio))
     {"healthy": where.success, "vanishing": where.warning, "exploding": where.error}[word](text)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nnkit.backprop import PARAMS
+from nnkit.backprop import PARAMS, hand_gradients
 from ui.i18n import t
 from ui.text import literal
 
@@ -23,13 +23,13 @@ def _graph(values: dict[str, float], grads: dict[str, float], weights: dict[str,
         if node in values:
             parts.append(f"{node} = {values[node]:.4g}" if inner else f"= {values[node]:.4g}")
         if node in grads:
-            parts.append(f"∂L/∂ = {grads[node]:.4g}")
+            parts.append(f"∂L/∂{node} = {grads[node]:.4g}")  # h1, not z1: named
         return "\\n".join(parts)
 
     def edge(weight: str) -> str:
         text = f"{weight} = {weights[weight]:.3g}"
         if weight in grads:
-            text += f"\\n∂L/∂ = {grads[weight]:.3g}"
+            text += f"\\n∂L/∂{weight} = {grads[weight]:.3g}"
         return text
 
     lines = ["digraph { rankdir=LR; node [shape=circle, fontsize=10, width=1.1, fixedsize=true]; "
@@ -87,7 +87,7 @@ def show_hand(p, result: dict) -> None:
                 for s in done]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     if shown == total:
-        hand = {s.node[4:]: s.value for s in steps if s.phase == "backward" and s.node[4:] in result["autograd"]}
+        hand = hand_gradients(steps)
         worst = max(abs(hand[k] - v) for k, v in result["autograd"].items())
         st.success(t("grd.hand.agree", worst=f"{worst:.1e}"))
     st.markdown(t("grd.hand.explain"))
