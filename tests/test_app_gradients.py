@@ -111,7 +111,8 @@ def test_by_hand_steps_forward_and_backward_to_the_update_and_agrees_with_autogr
     table = at.dataframe[0].value
     assert list(table.iloc[:, 1]) == ["z1", "z2", "h1", "h2", "o", "L"]
     at.button(key="grd.hand.next").click().run()  # the first backward step
-    assert strings["grd.hand.phase.backward"] in next(m.value for m in at.markdown if "6" in m.value or "7" in m.value)
+    progress = strings["grd.hand.progress"].format(shown=7, total=29, phase=strings["grd.hand.phase.backward"])
+    assert progress in [m.value for m in at.markdown]
     for _ in range(22):
         at.button(key="grd.hand.next").click().run()
     assert not at.exception, at.exception
@@ -152,3 +153,14 @@ def test_a_loss_that_barely_moves_is_drawn_flat_on_an_axis_from_zero():
     assert at.warning[0].value.startswith("Vanishing")
     (spec,) = [json.loads(s) for s in chart_specs(at) if '"title": "loss"' in s]
     assert spec["encoding"]["y"]["scale"] == {"zero": True}
+
+
+def test_a_curve_keeps_its_colour_whatever_its_translated_name():
+    """Colours follow the order the code lists the curves in: in Chinese the fixed network (修好的)
+    sorted before the broken one (坏掉的) and took its colour."""
+    from ui import charts
+
+    rows = [{"step": s, "loss": 1.0 / s, "network": name} for name in ("坏掉的网络", "修好的网络") for s in (1, 2)]
+    spec = charts.lines(rows, "step", "loss", "network", "x", "y")
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["坏掉的网络", "修好的网络"]
+    assert spec["encoding"]["strokeDash"]["scale"]["domain"] == ["坏掉的网络", "修好的网络"]

@@ -131,13 +131,16 @@ def clip_diverged(rows: list[dict], y: str = "loss", group: str = "run", factor:
 @cached
 def lines(rows: list[dict], x: str, y: str, color: str, x_title: str, y_title: str, log_y: bool = False,
           height: int = 260, zero: bool = False) -> dict:
-    """Curves (training curves, for instance), one line per value of `color`. `zero` starts a linear
-    y axis at 0, so that a loss that barely moves also looks flat."""
+    """Curves (training curves, for instance), one line per value of `color`, coloured and listed in
+    the order they first appear in `rows` (not alphabetically: a translated label must not change a
+    curve's colour). `zero` starts a linear y axis at 0, so that a loss that barely moves also looks flat."""
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=zero)
+    order = list(dict.fromkeys(r[color] for r in rows))
     return alt.Chart(pd.DataFrame(rows)).mark_line().encode(
         x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title, scale=scale),
-        color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(scheme="category10")),
-        strokeDash=alt.StrokeDash(f"{color}:N", title=None),  # same field: one legend with colour and dash
+        color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(domain=order, scheme="category10")),
+        # same field and order: one legend with colour and dash
+        strokeDash=alt.StrokeDash(f"{color}:N", title=None, scale=alt.Scale(domain=order)),
         tooltip=[x, alt.Tooltip(f"{y}:Q", format=".5g"), color],
     ).properties(height=height).to_dict()
 

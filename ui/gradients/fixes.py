@@ -10,7 +10,7 @@ import streamlit as st
 from nnkit.experiments.base import fmt
 from nnkit.runs import thin
 from ui import charts
-from ui.gradients.common import loss_chart, norm_rows, norms_chart, outcome, sci, verdict
+from ui.gradients.common import MAX_STEPS, loss_chart, norm_rows, norms_chart, outcome, sci, verdict
 from ui.i18n import t
 from ui.params import choice_label
 
@@ -42,7 +42,7 @@ def show_fixes(p, result: dict) -> None:
     if fixed is not None and p.clip != "none" and fixed["history"]:
         st.markdown(f"**{t('grd.chart.clipping', threshold=fmt(p.clip_threshold))}**")
         rows = [{"step": e["epoch"] + 1, "norm": e[key], "when": t(f"grd.clip.{key}")}
-                for e in thin(fixed["history"], 500) for key in ("grad_norm", "grad_norm_clipped")
+                for e in thin(fixed["history"], MAX_STEPS) for key in ("grad_norm", "grad_norm_clipped")
                 if 0 < e[key] < math.inf]
         st.vega_lite_chart(spec=charts.lines(rows, "step", "norm", "when", t("grd.step"), t("grd.norm"), log_y=True),
                            width="stretch")

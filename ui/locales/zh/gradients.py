@@ -99,7 +99,7 @@ STRINGS = {
     "grd.fixes.explain": "**各种解决方法。** ReLU 在激活区的导数恒为 1,但要配合 Kaiming/He 初始化(方差 2/fan_in)才能保持信号的大小。BatchNorm 在批次上对每个神经元做标准化,x̂ = (x − μ_B)/√(σ_B² + ε),再学习缩放和平移 y = γx̂ + β;在 `model.eval()` 中它改用 μ 和 σ² 的滑动平均,而不是当前批次的统计量。残差块 y = x + F(x) 的导数是 ∂y/∂x = I + ∂F/∂x:单位矩阵让梯度绕过每一层传回去。梯度裁剪治不了太小的梯度;它防止一次巨大的梯度把权重弹射到很远的地方:按范数裁剪 g ← g·min(1, c/‖g‖) 保持方向不变;按数值裁剪 clamp(g, −c, c) 截断每个分量。",
     "grd.verdict.healthy": "健康:第一层的梯度范数是 {first},最后一层是 {last}(比值 {ratio})。",
     "grd.verdict.vanishing": "梯度消失:第一层的梯度范数是 {first},最后一层是 {last}:前几层得到的只有最后一层的 {ratio},几乎学不到东西。",
-    "grd.verdict.exploding": "梯度爆炸:第一层的梯度范数是 {first},最后一层是 {last}(比值 {ratio}):一步更新就会把权重弹射到很远的地方。",
+    "grd.verdict.exploding": "梯度爆炸:第一层的梯度范数是 {first},最后一层是 {last}(比值 {ratio}):一步更新就会把权重甩到很远的地方。",
     "grd.verdict.overflow": "溢出:在第一次传播中,{what}就超出了 float32 能表示的范围(inf 或 NaN)。这样根本无法训练;对这个深度来说,初始化太大了。",
     "grd.list_sep": "、",
     "grd.overflow.activations": "激活值",
