@@ -216,3 +216,30 @@ class Section:
     epochs: Callable[[Any], int]  # params -> how many "epoch" events a run reports (the progress bar)
     export: Callable[..., str]  # (params, lang) -> self-contained PyTorch script
     guided: tuple[Guided, ...] = ()
+
+
+class Sections:
+    """The dispatch of an experiment made of sections (`section` picks one): each call goes to the
+    picked Section, so a hub module only lists its parts."""
+
+    def __init__(self, parts: dict[str, Section]):
+        self.parts = parts
+        self.settings = {name: part.settings for name, part in parts.items()}  # besides section and seed
+        self.guided = tuple(g for part in parts.values() for g in part.guided)
+
+    def applies(self, p) -> tuple[str, ...]:
+        """The names `p`'s section reads: its settings, with the section and the seed."""
+        return ("section",) + self.settings[p.section] + ("seed",)
+
+    def epochs(self, p) -> int:
+        """How many "epoch" events a run of `p` reports: the page's progress bar counts them."""
+        return self.parts[p.section].epochs(p)
+
+    def run(self, p, callback: Callable[[dict], None] | None = None) -> dict:
+        return self.parts[p.section].run(p, callback)
+
+    def summary(self, result: dict) -> dict:
+        return self.parts[result["section"]].summary(result)
+
+    def export(self, p, lang: str = "en") -> str:
+        return self.parts[p.section].export(p, lang)

@@ -14,7 +14,7 @@ from typing import Callable, ClassVar
 
 from nnkit.datasets.toy2d import TOY2D_NAMES
 from nnkit.experiments import dropout_compare as compare, dropout_inside as inside
-from nnkit.experiments.base import Experiment, ParamError, Section, param
+from nnkit.experiments.base import Experiment, ParamError, Section, Sections, param
 
 PARTS: dict[str, Section] = {
     "compare_rates": compare.COMPARE,
@@ -55,8 +55,9 @@ class DropoutParams:
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
-# The settings each section uses, besides section and seed.
-SETTINGS = {name: part.settings for name, part in PARTS.items()}
+SECTIONED = Sections(PARTS)
+SETTINGS = SECTIONED.settings  # the settings each section uses, besides section and seed
+epochs_total, summary, export_code = SECTIONED.epochs, SECTIONED.summary, SECTIONED.export
 
 
 def settings(p: DropoutParams) -> tuple[str, ...]:
@@ -76,22 +77,9 @@ def check(p: DropoutParams) -> None:
                          name="dataset", value=DIGITS, choices=", ".join(TOY2D_NAMES))
 
 
-def epochs_total(p: DropoutParams) -> int:
-    """How many epochs a run of `p` trains: the page's progress bar counts them."""
-    return PARTS[p.section].epochs(p)
-
-
 def run(p: DropoutParams, callback: Callable[[dict], None] | None = None) -> dict:
     check(p)
-    return PARTS[p.section].run(p, callback)
-
-
-def summary(result: dict) -> dict:
-    return PARTS[result["section"]].summary(result)
-
-
-def export_code(p: DropoutParams, lang: str = "en") -> str:
-    return PARTS[p.section].export(p, lang)
+    return SECTIONED.run(p, callback)
 
 
 def records(p: DropoutParams, result: dict) -> list:
@@ -123,6 +111,6 @@ def record(p: DropoutParams, result: dict):
 RUN_METRICS = ("train_loss", "val_loss", "running_loss")
 RUN_FINALS = ("train_loss", "val_loss", "best_val_loss", "val_acc")
 
-GUIDED = tuple(g for part in PARTS.values() for g in part.guided)
+GUIDED = SECTIONED.guided
 
 EXPERIMENT = Experiment("dropout", DropoutParams, run, summary, export_code, guided=GUIDED, record=record)

@@ -11,12 +11,12 @@ with the fixes switched on, side by side. `section` picks what runs; each sectio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from nnkit.datasets.toy2d import TOY2D_NAMES
 from nnkit.backprop import LOSSES
 from nnkit.experiments import gradients_fixes as fixes, gradients_hand as hand, gradients_health as health
-from nnkit.experiments.base import Experiment, Section, param
+from nnkit.experiments.base import Experiment, Section, Sections, param
 from nnkit.gradients import CLIPS
 from nnkit.models import INITS
 
@@ -62,29 +62,10 @@ class GradientsParams:
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
-# The settings each section uses, besides section and seed.
-SETTINGS = {name: part.settings for name, part in PARTS.items()}
-
-
-def applies(p: GradientsParams) -> tuple[str, ...]:
-    return ("section",) + SETTINGS[p.section] + ("seed",)
-
-
-def epochs_total(p: GradientsParams) -> int:
-    """How many epochs (full-batch steps) a run of `p` trains: the page's progress bar counts them."""
-    return PARTS[p.section].epochs(p)
-
-
-def run(p: GradientsParams, callback: Callable[[dict], None] | None = None) -> dict:
-    return PARTS[p.section].run(p, callback)
-
-
-def summary(result: dict) -> dict:
-    return PARTS[result["section"]].summary(result)
-
-
-def export_code(p: GradientsParams, lang: str = "en") -> str:
-    return PARTS[p.section].export(p, lang)
+SECTIONED = Sections(PARTS)
+SETTINGS = SECTIONED.settings  # the settings each section uses, besides section and seed
+applies, epochs_total, run = SECTIONED.applies, SECTIONED.epochs, SECTIONED.run
+summary, export_code = SECTIONED.summary, SECTIONED.export
 
 
 def records(p: GradientsParams, result: dict) -> list:
@@ -114,6 +95,6 @@ def record(p: GradientsParams, result: dict):
 RUN_METRICS = ("loss", "grad_norm")
 RUN_FINALS = ("loss", "first_norm", "last_norm")
 
-GUIDED = tuple(g for part in PARTS.values() for g in part.guided)
+GUIDED = SECTIONED.guided
 
 EXPERIMENT = Experiment("gradients", GradientsParams, run, summary, export_code, guided=GUIDED, record=record)

@@ -8,22 +8,23 @@ export. This module dispatches to them, so the page, the CLI and the tests see o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from nnkit.datasets.toy2d import TOY2D_NAMES
 from nnkit.experiments import overfitting_capacity as capacity
 from nnkit.experiments import overfitting_regularization as regularization
 from nnkit.experiments import overfitting_validation as validation
-from nnkit.experiments.base import Experiment, Section, param
+from nnkit.experiments.base import Experiment, Section, Sections, param
 
 PARTS: dict[str, Section] = {
     "capacity": capacity.CAPACITY,
     "approximation": capacity.APPROXIMATION,
     "data_size": capacity.DATA_SIZE,
-    "early_stopping": regularization.EARLY_STOPPING,
-    "regularization": regularization.REGULARIZATION,
+    # the course's order: choosing a model on held-out data, then the remedies (data, training, penalty)
     "validation": validation.VALIDATION,
     "augmentation": validation.AUGMENTATION,
+    "early_stopping": regularization.EARLY_STOPPING,
+    "regularization": regularization.REGULARIZATION,
 }
 SECTIONS = tuple(PARTS)
 
@@ -63,31 +64,10 @@ class OverfittingParams:
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
-# The settings each section uses, besides section and seed.
-SETTINGS = {name: part.settings for name, part in PARTS.items()}
-
-
-def applies(p: OverfittingParams) -> tuple[str, ...]:
-    return ("section",) + SETTINGS[p.section] + ("seed",)
-
-
-def epochs_total(p: OverfittingParams) -> int:
-    """How many epochs a run of `p` trains: the page's progress bar counts them."""
-    return PARTS[p.section].epochs(p)
-
-
-def run(p: OverfittingParams, callback: Callable[[dict], None] | None = None) -> dict:
-    """Everything the page shows for `p.section`; `callback` gets fit's events, one "epoch" event
-    per epoch of every network trained (`epochs_total(p)` in all)."""
-    return PARTS[p.section].run(p, callback)
-
-
-def summary(result: dict) -> dict:
-    return PARTS[result["section"]].summary(result)
-
-
-def export_code(p: OverfittingParams, lang: str = "en") -> str:
-    return PARTS[p.section].export(p, lang)
+SECTIONED = Sections(PARTS)
+SETTINGS = SECTIONED.settings  # the settings each section uses, besides section and seed
+applies, epochs_total, run = SECTIONED.applies, SECTIONED.epochs, SECTIONED.run
+summary, export_code = SECTIONED.summary, SECTIONED.export
 
 
 def record(p: OverfittingParams, result: dict):
@@ -108,6 +88,6 @@ def record(p: OverfittingParams, result: dict):
 
 RUN_METRICS = ("train_loss", "val_loss")
 
-GUIDED = tuple(g for part in PARTS.values() for g in part.guided)
+GUIDED = SECTIONED.guided
 
 EXPERIMENT = Experiment("overfitting", OverfittingParams, run, summary, export_code, guided=GUIDED, record=record)
