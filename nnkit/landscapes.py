@@ -10,7 +10,8 @@ contour grid, drives the race and is differentiated by autograd.
 - "saddle": x² + y⁴/4 − y², a saddle point at (0, 0) (gradient 0, a minimum along x and a maximum
   along y), minima at (0, ±√2);
 - "minima": 0.1 (x² + y²) + 1 − cos(2x) cos(2y), many local minima, the global one at (0, 0);
-- "cliff": 0.1 ((x − 1)² + y²) + 5 tanh(10 x): a wall of slope 50 at x = 0 (a cliff).
+- "cliff": 0.1 ((x + 1)² + y²) + 5 tanh(10 x): a gentle slope that ends in a drop of slope 50 at
+  x = 0 (a cliff): a step taken at its edge is thrown far beyond it.
 """
 
 from __future__ import annotations
@@ -42,11 +43,11 @@ class Landscape:
 
 
 def _cliff_minimum(kappa: float) -> tuple[float, float]:
-    """Where 0.2 (x − 1) + 50 sech²(10 x) = 0 at the foot of the wall: bisection on [-1, -0.2]."""
-    low, high = -1.0, -0.2  # the slope is negative at -1 and positive at -0.2
+    """Where 0.2 (x + 1) + 50 sech²(10 x) = 0 below the wall: bisection on [-2, -0.5]."""
+    low, high = -2.0, -0.5  # the slope is negative at -2 and positive at -0.5
     for _ in range(80):
         mid = (low + high) / 2
-        if 0.2 * (mid - 1) + 50 / math.cosh(10 * mid) ** 2 < 0:
+        if 0.2 * (mid + 1) + 50 / math.cosh(10 * mid) ** 2 < 0:
             low = mid
         else:
             high = mid
@@ -70,8 +71,8 @@ LANDSCAPES = {
                               0.2 * y + 2 * _lib(x).cos(2 * x) * _lib(y).sin(2 * y)),
         lambda k: (0.0, 0.0), (-4.0, 4.0, -4.0, 4.0), (-3.0, 2.5)),
     "cliff": Landscape(
-        "cliff", lambda x, y, k=10.0: 0.1 * ((x - 1) ** 2 + y * y) + 5 * _tanh(10 * x),
-        lambda x, y, k=10.0: (0.2 * (x - 1) + 50 * (1 - _tanh(10 * x) ** 2), 0.2 * y),
+        "cliff", lambda x, y, k=10.0: 0.1 * ((x + 1) ** 2 + y * y) + 5 * _tanh(10 * x),
+        lambda x, y, k=10.0: (0.2 * (x + 1) + 50 * (1 - _tanh(10 * x) ** 2), 0.2 * y),
         _cliff_minimum, (-3.0, 3.0, -2.0, 2.0), (2.5, 1.5)),
 }
 NAMES = tuple(LANDSCAPES)

@@ -112,3 +112,60 @@ def test_a_well_chosen_rate_reaches_the_minimum_and_the_race_measures_its_distan
     (path,) = race("bowl", (-2.5, 1.5), {"momentum": hyper("momentum", 0.05)}, 300, kappa=10.0)
     assert distance(path, "bowl") < 1e-4 and path.losses[-1] < 1e-8
     assert len(path.steps) == 300 and path.steps[0] == pytest.approx(0.05 * math.hypot(2.5, 15.0))
+
+
+# --- the experiment: its export prints the page's numbers, its CLI answers in JSON ---
+
+import json  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+from nnkit.experiments.optimizers import EXPERIMENT, OptimizersParams  # noqa: E402
+from nnkit.experiments.optimizers_race import COMMENTS as RACE_COMMENTS  # noqa: E402
+from nnkit.experiments.optimizers_triad import COMMENTS as TRIAD_COMMENTS  # noqa: E402
+
+
+def _script(p, lang, tmp_path):
+    path = tmp_path / "race.py"
+    path.write_text(EXPERIMENT.export_code(p, lang), encoding="utf-8")
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_exported_race_prints_the_pages_numbers_and_agrees_with_torch_optim(lang, tmp_path):
+    p = replace(OptimizersParams(), optimizers=tuple(NAMES), lr_gd=0.01, steps=200)  # GD diverges at 0.01
+    want = EXPERIMENT.summary(EXPERIMENT.run(p))["optimizers"]
+    out = _script(p, lang, tmp_path)
+    for name, numbers in want.items():
+        line = re.search(rf"^{name}: final loss (\S+), distance to the minimum (\S+), (.+), largest gap to "
+                         rf"torch.optim (\S+)$", out, re.M)
+        assert float(line[1]) == pytest.approx(numbers["final_loss"], rel=1e-5)
+        assert float(line[2]) == pytest.approx(numbers["distance"], rel=1e-5)
+        assert line[3] == ("finished" if numbers["outcome"] == "finished" else f"diverged at step {numbers['diverged_at']}")
+        assert float(line[4]) < 1e-6
+    assert want["gd"]["outcome"] == "diverged"
+
+
+def test_the_exported_triad_prints_the_pages_numbers(tmp_path):
+    p = replace(OptimizersParams(), section="triad", curvature=2.0, x0=-3.0)
+    want = EXPERIMENT.summary(EXPERIMENT.run(p))["rates"]
+    out = _script(p, "en", tmp_path)
+    for kind, numbers in want.items():
+        line = re.search(rf"^{kind}: lr \S+, final x (\S+), final loss (\S+)$", out, re.M)
+        assert float(line[1]) == pytest.approx(numbers["final_x"], rel=1e-5, abs=1e-12)
+
+
+@pytest.mark.parametrize("table", [RACE_COMMENTS, TRIAD_COMMENTS])
+def test_comment_tables_have_the_same_keys_in_both_languages(table):
+    assert set(table["en"]) == set(table["zh"])
+
+
+def test_cli_gives_each_optimizers_final_loss_and_distance():
+    out = subprocess.run([sys.executable, "-m", "nnkit", "run", "optimizers", "--json", "--set",
+                          "optimizers=gd,adam", "--set", "lr_gd=0.1"], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout)["optimizers"]
+    assert set(got) == {"gd", "adam"}
+    assert got["gd"]["outcome"] == "diverged" and got["adam"]["outcome"] == "finished"
+    assert got["adam"]["distance"] < 1.0 and got["adam"]["final_loss"] < 0.5
