@@ -1,0 +1,44 @@
+"""Optimizers: gradient descent and its variants, each update rule written out and checked against
+torch.optim, raced on 2-D landscapes; the learning rate on a 1-D quadratic."""
+
+import streamlit as st
+
+from nnkit.experiments.optimizers import (EXPERIMENT, RUN_FINALS, RUN_METRICS, OptimizersParams as P, applies, records,
+                                          run)
+from nnkit.updates import READS
+from ui import guided, runs
+from ui.i18n import t
+from ui.optimizers import race, triad
+from ui.page import code_section, header, remembered, share_link
+from ui.params import read, widget, widgets
+
+VIEWS = {"race": race.show_race, "triad": triad.show_triad}
+
+
+header("opt", P)
+p = read(P)
+share_link()
+guided.section(EXPERIMENT, p)
+
+widget(P, "section")
+st.header(t(f"opt.{p.section}"))
+st.markdown(t(f"opt.{p.section}.intro"))
+if p.section == "race":
+    widgets(P, ["landscape", "start", "steps", *(["kappa"] if p.landscape == "bowl" else [])])
+    widget(P, "optimizers")
+    widgets(P, [f"lr_{name}" for name in p.optimizers])
+    widgets(P, list(dict.fromkeys(k for name in p.optimizers for k in READS[name] if k != "eps")))
+else:
+    widgets(P, ["curvature", "x0"])
+key = tuple((name, getattr(p, name)) for name in applies(p))
+# a race of 3,000 steps takes well under a second: computed here, once per setting in this session
+result = remembered("opt", key, lambda: run(p))
+if st.session_state.get("opt.recorded") != key:  # once per result: a run deleted from the history stays deleted
+    for made in records(p, result):
+        runs.add("optimizers", made)
+    st.session_state["opt.recorded"] = key
+VIEWS[p.section](p, result)
+
+runs.panel("optimizers", P, {m: t(f"opt.runs.{m}") for m in RUN_METRICS},
+           {m: t(f"opt.runs.{m}") for m in RUN_FINALS}, log_metrics=("step_size",))
+code_section(EXPERIMENT, p)
