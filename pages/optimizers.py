@@ -8,11 +8,11 @@ from nnkit.experiments.optimizers import (EXPERIMENT, RUN_FINALS, RUN_METRICS, O
 from nnkit.updates import READS
 from ui import guided, runs
 from ui.i18n import t
-from ui.optimizers import race, triad
+from ui.optimizers import data, race, triad
 from ui.page import code_section, header, remembered, share_link
 from ui.params import read, widget, widgets
 
-VIEWS = {"race": race.show_race, "triad": triad.show_triad}
+VIEWS = {"race": race.show_race, "triad": triad.show_triad, "data": data.show_data}
 
 
 header("opt", P)
@@ -28,8 +28,10 @@ if p.section == "race":
     widget(P, "optimizers")
     widgets(P, [f"lr_{name}" for name in p.optimizers])
     widgets(P, list(dict.fromkeys(k for name in p.optimizers for k in READS[name] if k != "eps")))
-else:
+elif p.section == "triad":
     widgets(P, ["curvature", "x0"])
+else:
+    widgets(P, ["samples", "batch_size", "data_lr", "data_epochs", "start"], columns=5)
 key = tuple((name, getattr(p, name)) for name in applies(p))
 # a race of 3,000 steps takes well under a second: computed here, once per setting in this session
 result = remembered("opt", key, lambda: run(p))

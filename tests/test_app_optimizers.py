@@ -84,3 +84,22 @@ def test_the_code_shown_is_the_export_for_these_settings():
     at = open_page("optimizers", "en", {"optimizers": ["nesterov"], "lr_nesterov": "0.002"})
     p = replace(OptimizersParams(), optimizers=("nesterov",), lr_nesterov=0.002)
     assert at.code[-1].value == export_code(p, "en").strip()  # st.code drops the final newline
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_data_section_draws_three_methods_at_the_extremes(lang):
+    strings = STRINGS[lang]
+    at = open_page("optimizers", lang, {"section": "data", "samples": "2000", "batch_size": "512", "data_lr": "1",
+                                        "data_epochs": "1"})
+    assert not at.exception, at.exception
+    assert at.header[0].value == strings["opt.data"]
+    assert len(chart_specs(at)) == 2
+    methods = list(at.table[0].value[strings["opt.data.col.method"]])
+    assert methods == [strings["opt.data.method.gd"].format(batch=2000), strings["opt.data.method.sgd"].format(batch=1),
+                       strings["opt.data.method.minibatch"].format(batch=512)]
+    # one sample at lr 1 runs away (said as such); the whole set and batches of 512 take their steps
+    assert strings["opt.diverged"].format(names=methods[1]) in [e.value for e in at.error]
+    updates = list(at.table[0].value[strings["opt.data.col.updates"]])
+    assert updates[0] == 1 and updates[2] == 4 and updates[1] < 2000
+    assert list(at.table[0].value[strings["opt.data.col.loss"]])[1] == strings["opt.outcome.diverged"].format(
+        step=updates[1] + 1)

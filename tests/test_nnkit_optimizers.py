@@ -169,3 +169,27 @@ def test_cli_gives_each_optimizers_final_loss_and_distance():
     assert set(got) == {"gd", "adam"}
     assert got["gd"]["outcome"] == "diverged" and got["adam"]["outcome"] == "finished"
     assert got["adam"]["distance"] < 1.0 and got["adam"]["final_loss"] < 0.5
+
+
+# --- stochastic gradients from data ---
+
+from nnkit.experiments import optimizers_data as D  # noqa: E402
+
+
+def test_the_batch_gradient_equals_autograd_and_the_optimum_is_where_it_vanishes():
+    x, y = D.sample(64, 3)
+    wb = torch.tensor([0.3, -0.7], dtype=torch.float64, requires_grad=True)
+    idx = [1, 5, 9, 20]
+    torch.mean((wb[0] * torch.tensor(x[idx]) + wb[1] - torch.tensor(y[idx])) ** 2).backward()
+    assert np.allclose(D.gradient(0.3, -0.7, x[idx], y[idx]), wb.grad.numpy(), rtol=1e-12)
+    assert np.abs(D.gradient(*D.optimum(x, y), x, y)).max() < 1e-12
+
+
+def test_the_exported_data_script_prints_the_pages_losses(tmp_path):
+    p = replace(OptimizersParams(), section="data", samples=64, batch_size=16, data_epochs=4, seed=7)
+    want = EXPERIMENT.summary(EXPERIMENT.run(p))["methods"]
+    out = _script(p, "zh", tmp_path)
+    for method, numbers in want.items():
+        line = re.search(rf"^{method}: final loss (\S+)$", out, re.M)
+        assert float(line[1]) == pytest.approx(numbers["final_loss"], rel=1e-5)
+    assert want["sgd"]["updates"] == 4 * 64 and want["minibatch"]["updates"] == 4 * 4 and want["gd"]["updates"] == 4

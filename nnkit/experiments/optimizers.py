@@ -3,7 +3,8 @@
 "race" runs any set of update rules (nnkit.updates) from one start point over a 2-D landscape
 (nnkit.landscapes), each with its own learning rate; "triad" shows the course's three elements of
 gradient descent (start point, gradient, learning rate) on a 1-D quadratic, with four learning
-rates: too small, right, oscillating, diverging. `section` picks what runs; each section
+rates: too small, right, oscillating, diverging; "data" fits the two parameters of a linear
+regression by full-batch GD, SGD and mini-batches, so the noise comes from the samples. `section` picks what runs; each section
 (nnkit.experiments.base.Section) brings its run, summary, record rows and code export.
 """
 
@@ -12,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
-from nnkit.experiments import optimizers_race as race_part, optimizers_triad as triad_part
+from nnkit.experiments import (optimizers_data as data_part, optimizers_race as race_part,
+                               optimizers_triad as triad_part)
 from nnkit.experiments.base import Experiment, Section, param
 from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
 from nnkit.updates import NAMES as RULE_NAMES
 
-PARTS: dict[str, Section] = {"race": race_part.RACE, "triad": triad_part.TRIAD}
+PARTS: dict[str, Section] = {"race": race_part.RACE, "triad": triad_part.TRIAD, "data": data_part.DATA}
 SECTIONS = tuple(PARTS)
 # A learning rate per rule that none of the landscapes throws off the plot from the default start
 # (coverage-audit §2.4: the ranking flips with the learning rate, so each has its own).
@@ -56,6 +58,11 @@ class OptimizersParams:
     # triad: f(x) = a x² / 2 from x0
     curvature: float = param(1.0, "float", lo=0.1, hi=10.0, step=0.1)
     x0: float = param(4.0, "float", lo=-10.0, hi=10.0, step=0.5)
+    # data: y = 2x − 1 + noise, fitted by GD, SGD and mini-batches (start is (w, b))
+    samples: int = param(200, "int", lo=16, hi=2000, step=16)
+    batch_size: int = param(32, "int", lo=2, hi=512, step=2)
+    data_lr: float = param(0.05, "float", lo=1e-4, hi=1.0, log=True)
+    data_epochs: int = param(10, "int", lo=1, hi=50, step=1)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 

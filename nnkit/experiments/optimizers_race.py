@@ -175,10 +175,6 @@ GUIDED = (
            # the gradient along y is almost zero near the saddle: GD waits there, the adaptive rules leave it
            lambda s: _finished(s, "gd")["distance"] > 1.0 and all(_finished(s, n)["final_loss"] < -0.99
                                                                   for n in ("rmsprop", "adam"))),
-    Guided("local_minima", {"section": "race", "landscape": "minima", "start": [-3.0, 2.5],
-                            "optimizers": ["gd", "momentum", "adagrad", "adam"], "steps": 500},
-           # every rule settles in the dip nearest its start: no update rule finds the global minimum by itself
-           lambda s: all(o["distance"] > 3 and o["final_loss"] > 1 for o in s["optimizers"].values())),
 )
 
 RACE = Section(

@@ -35,17 +35,23 @@ LATEX = {
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _map(landscape: str, kappa: float, paths: tuple, minimum: tuple, title: str) -> dict:
-    """The landscape as a heatmap (f − min f on a log scale), each path a line, the minimum a cross."""
     xs, ys, values = grid(landscape, kappa, 70)
+    low = min(float(values.min()), float(LANDSCAPES[landscape].f(*minimum, kappa)))
+    return contour(xs, ys, values - low, LANDSCAPES[landscape].box, paths, minimum, title)
+
+
+def contour(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, box: tuple, paths: tuple, minimum: tuple,
+            title: str, axes: tuple[str, str] = ("x", "y")) -> dict:
+    """A function over a grid as a heatmap (values above its minimum, on a log scale), each path a
+    line, the minimum a cross."""
     gx, gy = np.meshgrid(xs, ys)
     dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
-    low = min(float(values.min()), float(LANDSCAPES[landscape].f(*minimum, kappa)))
     cells = pd.DataFrame({"x": (gx - dx).ravel(), "x2": (gx + dx).ravel(), "y": (gy - dy).ravel(),
-                          "y2": (gy + dy).ravel(), "f": (values - low + 1e-3).ravel()})
-    x0, x1, y0, y1 = LANDSCAPES[landscape].box
+                          "y2": (gy + dy).ravel(), "f": (values - values.min() + 1e-3).ravel()})
+    x0, x1, y0, y1 = box
     sx, sy = alt.Scale(domain=[x0, x1], nice=False), alt.Scale(domain=[y0, y1], nice=False)
     heat = alt.Chart(cells).mark_rect().encode(
-        x=alt.X("x:Q", title="x", scale=sx), x2="x2:Q", y=alt.Y("y:Q", title="y", scale=sy), y2="y2:Q",
+        x=alt.X("x:Q", title=axes[0], scale=sx), x2="x2:Q", y=alt.Y("y:Q", title=axes[1], scale=sy), y2="y2:Q",
         color=alt.Color("f:Q", title=None, scale=alt.Scale(type="log", scheme="greys", reverse=True), legend=None))
     rows = [{"x": x, "y": y, "i": i, "optimizer": name} for name, points in paths for i, (x, y) in enumerate(points)]
     trail = alt.Chart(pd.DataFrame(rows)).mark_line(point=alt.OverlayMarkDef(size=12), clip=True, strokeWidth=2).encode(
