@@ -12,7 +12,7 @@ STRINGS = {
     "param.opt.kappa": "Condition number κ (bowl)",
     "param.opt.kappa.help": "The bowl is 0.5·(x² + κ·y²): κ is the ratio of its steepest to its flattest curvature. κ = 1 is round; a large κ is a long narrow valley (ill-conditioned).",
     "param.opt.start": "Start point x, y",
-    "param.opt.start.help": "Two numbers between -10 and 10, separated by a comma. Every optimizer starts here.",
+    "param.opt.start.help": "Two numbers between -10 and 10, separated by a comma. Every optimizer starts here; on the data section they are the start values of (w, b).",
     "param.opt.optimizers": "Optimizers",
     "param.opt.optimizers.help": "Any set of update rules: they race from the same start point.",
     "param.opt.steps": "Steps",

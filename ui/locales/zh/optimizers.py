@@ -12,7 +12,7 @@ STRINGS = {
     "param.opt.kappa": "条件数 κ(碗形)",
     "param.opt.kappa.help": "碗形函数为 0.5·(x² + κ·y²):κ 是最陡方向与最平方向曲率之比。κ = 1 时是圆的;κ 很大时是一条又长又窄的山谷(病态)。",
     "param.opt.start": "起点 x, y",
-    "param.opt.start.help": "两个 -10 到 10 之间的数,用逗号隔开。所有优化器都从这里出发。",
+    "param.opt.start.help": "两个 -10 到 10 之间的数,用逗号隔开。所有优化器都从这里出发;在数据部分,它们是 (w, b) 的初始值。",
     "param.opt.optimizers": "优化器",
     "param.opt.optimizers.help": "任意几条更新规则:它们从同一个起点出发比赛。",
     "param.opt.steps": "步数",
