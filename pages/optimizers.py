@@ -11,6 +11,7 @@ from ui.i18n import t
 from ui.optimizers import data, race, triad
 from ui.page import code_section, header, remembered, share_link
 from ui.params import read, widget, widgets
+from ui.shared import shared
 
 VIEWS = {"race": race.show_race, "triad": triad.show_triad, "data": data.show_data}
 
@@ -33,13 +34,16 @@ elif p.section == "triad":
 else:
     widgets(P, ["samples", "batch_size", "data_lr", "data_epochs", "start"], columns=5)
 key = tuple((name, getattr(p, name)) for name in applies(p))
-# a race of 3,000 steps takes well under a second: computed here, once per setting in this session
-result = remembered("opt", key, lambda: run(p))
-if st.session_state.get("opt.recorded") != key:  # once per result: a run deleted from the history stays deleted
-    for made in records(p, result):
-        runs.add("optimizers", made)
-    st.session_state["opt.recorded"] = key
-VIEWS[p.section](p, result)
+if p.section == "data":  # up to 150,000 single-sample steps (about 2 s): in the background, under the cap
+    result = shared("opt", key, lambda listen: run(p, listen), total=3 * p.data_epochs, unit="epoch")
+else:  # a race of 3,000 steps of all eight takes a quarter of a second: computed here, once per setting
+    result = remembered("opt", key, lambda: run(p))
+if result is not None:  # None while computing: its progress is on screen, and the page reruns when ready
+    if st.session_state.get("opt.recorded") != key:  # once per result: a run deleted from the history stays deleted
+        for made in records(p, result):
+            runs.add("optimizers", made)
+        st.session_state["opt.recorded"] = key
+    VIEWS[p.section](p, result)
 
 runs.panel("optimizers", P, {m: t(f"opt.runs.{m}") for m in RUN_METRICS},
            {m: t(f"opt.runs.{m}") for m in RUN_FINALS}, log_metrics=("step_size",))

@@ -63,6 +63,8 @@ def run_data(p, callback: Callable[[dict], None] | None = None) -> dict:
                     break
                 points.append((float(w[0]), float(w[1])))
             seconds.append(time.perf_counter() - began)
+            if callback is not None:
+                callback({"event": "epoch", "method": method})  # the page's progress bar (and its Stop)
             if outcome == "diverged":
                 break
             losses.append(float(loss(*w, x, y)))
