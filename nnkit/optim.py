@@ -1,6 +1,7 @@
 """The optimizers nnkit trains with, made by one factory, on torch's fused kernel where it can.
 
-- `make_optimizer(name, params, lr, *, weight_decay=0.0, momentum=0.0, nesterov=False)`: the
+- `make_optimizer(name, params, lr, *, weight_decay=0.0, momentum=0.0, nesterov=False, eps, betas,
+  alpha, rho)`: the
   torch.optim class named in OPTIMIZERS ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
   over `params` (tensors or param-group dicts), fused where torch has the kernel and the device allows.
 - `can_fuse(params)`: whether torch's fused kernel can update these tensors.
@@ -27,6 +28,8 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.o
               "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad, "adadelta": torch.optim.Adadelta}
 FUSED = ("sgd", "adam", "adamw", "adagrad")  # torch has no fused RMSprop or Adadelta (2.14)
 MOMENTUM = ("sgd", "rmsprop")  # the ones with a `momentum` setting
+HAS = {"eps": ("adam", "adamw", "rmsprop", "adagrad", "adadelta"), "betas": ("adam", "adamw"),
+       "alpha": ("rmsprop",), "rho": ("adadelta",)}  # which optimizers take these settings
 KERNEL_CHOICES = ("fused", "foreach")  # settings of how torch computes a step, not of what it computes
 
 
@@ -35,19 +38,26 @@ def can_fuse(params: list[torch.Tensor]) -> bool:
 
 
 def make_optimizer(name: str, params, lr: float, *, weight_decay: float = 0.0, momentum: float = 0.0,
-                   nesterov: bool = False) -> torch.optim.Optimizer:
+                   nesterov: bool = False, eps: float | None = None, betas: tuple[float, float] | None = None,
+                   alpha: float | None = None, rho: float | None = None) -> torch.optim.Optimizer:
     """torch.optim's optimizer `name` (a key of OPTIMIZERS) over `params`, fused where it can be.
 
     `params` is an iterable of tensors or of param-group dicts (a group's own settings, such as
     its weight_decay, win over the arguments). `momentum` applies to "sgd" and "rmsprop",
     `nesterov` to "sgd" only (torch needs momentum > 0 for it); other optimizers refuse them
-    rather than ignore them silently."""
+    rather than ignore them silently. `eps`, `betas` (Adam, AdamW), `alpha` (RMSprop) and `rho`
+    (Adadelta) are torch's own; None keeps torch's default, and an optimizer without the setting
+    refuses it too."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}")
     if momentum and name not in MOMENTUM:
         raise ValueError(f"optimizer {name!r} has no momentum setting")
     if nesterov and name != "sgd":
         raise ValueError(f"optimizer {name!r} has no nesterov setting")
+    extra = {"eps": eps, "betas": betas, "alpha": alpha, "rho": rho}
+    for key, value in extra.items():
+        if value is not None and name not in HAS[key]:
+            raise ValueError(f"optimizer {name!r} has no {key} setting")
     params = [{**p, "params": _tensors(p["params"])} if isinstance(p, dict) else p for p in params]
     tensors = [t for p in params for t in (p["params"] if isinstance(p, dict) else [p])]
     options = {"lr": lr, "weight_decay": weight_decay}
@@ -55,6 +65,7 @@ def make_optimizer(name: str, params, lr: float, *, weight_decay: float = 0.0, m
         options["momentum"] = momentum
     if name == "sgd":
         options["nesterov"] = nesterov
+    options.update({k: v for k, v in extra.items() if v is not None})
     if name in FUSED:
         # None, not False, elsewhere: False would also turn off the foreach kernels torch picks on a GPU
         options["fused"] = True if can_fuse(tensors) else None

@@ -16,12 +16,13 @@ from nnkit.experiments.base import specs, to_text
 from nnkit.experiments.classification import ClassificationParams
 from nnkit.experiments.dropout import DropoutParams
 from nnkit.experiments.gradients import GradientsParams
+from nnkit.experiments.optimizers import OptimizersParams
 from nnkit.experiments.overfitting import OverfittingParams
 from nnkit.experiments.regression import RegressionParams
 
 PARAMS = {"activations": ActivationsParams, "regression": RegressionParams, "classification": ClassificationParams,
           "overfitting": OverfittingParams, "dropout": DropoutParams,
-          "gradients": GradientsParams}
+          "gradients": GradientsParams, "optimizers": OptimizersParams}
 # Non-default values that collide by name across pages (epochs, lr, noise, n_points, hidden_*, dataset),
 # each legal on its own page only where the ranges differ (epochs 300 > 30, lr 2.0 > 1.0).
 LEFT = {
@@ -32,6 +33,7 @@ LEFT = {
     "overfitting": {"section": "approximation", "approx_epochs": 30, "units": 3, "approx_lr": 0.2},
     "dropout": {"section": "masks", "units": 4, "passes": 10},
     "gradients": {"section": "chain", "depth": 12, "chain_weight": 2.0},
+    "optimizers": {"landscape": "saddle", "steps": 500, "lr_adam": 0.05},
 }
 
 

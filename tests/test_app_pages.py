@@ -17,7 +17,8 @@ from ui.locales import en, zh
 TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("Activation functions", "激活函数"),
           "regression": ("Regression", "回归"), "classification": ("Classification", "分类"),
           "overfitting": ("Overfitting", "过拟合"), "dropout": ("Dropout", "Dropout"),
-          "gradients": ("Vanishing and exploding gradients", "梯度消失和梯度爆炸")}
+          "gradients": ("Vanishing and exploding gradients", "梯度消失和梯度爆炸"),
+          "optimizers": ("Optimizers: gradient descent and its variants", "优化器:梯度下降及其变体")}
 
 
 def charts(at) -> list[dict]:
@@ -56,13 +57,16 @@ GARBAGE = {"seed": "-5", "lr": "banana", "x_min": "-100", "functions": ["relu", 
            "dataset": "mars", "logits": "a,b", "temperature": "nan", "n_points": "7.5", "epochs": "1e9",
            "hidden_layers": "", "unknown_thing": "1",
            # regression
-           "task": "quadratic", "iterations": "-3", "true_weights": "1", "zero_grad": "maybe", "degree": "99"}
+           "task": "quadratic", "iterations": "-3", "true_weights": "1", "zero_grad": "maybe", "degree": "99",
+           # optimizers
+           "landscape": "moon", "lr_adam": "0", "start": "1"}
 BAD_ON_PAGE = {"classification": ["lr", "dataset", "epochs", "hidden_layers"],
                "activations": ["lr", "x_min", "functions", "dataset", "logits", "temperature", "n_points", "epochs"],
                "regression": ["lr", "n_points", "task", "iterations", "true_weights", "zero_grad", "degree"],
                "overfitting": ["lr", "dataset", "n_points", "epochs"],
                "dropout": ["lr", "dataset", "n_points", "epochs"],
-               "gradients": ["lr", "dataset", "n_points", "epochs"]}
+               "gradients": ["lr", "dataset", "n_points", "epochs"],
+               "optimizers": ["landscape", "lr_adam", "start"]}
 
 
 @pytest.mark.parametrize("page", PAGES)

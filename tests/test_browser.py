@@ -310,7 +310,8 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
     """One session: settings changed on each page survive every other page, as the learner left them."""
     pages = [("Activations", "Activation functions"), ("Regression", "Regression"),
              ("Classification", "Classification"), ("Overfitting", "Overfitting"), ("Dropout", "Dropout"),
-             ("Gradients", "Vanishing and exploding gradients")]
+             ("Gradients", "Vanishing and exploding gradients"),
+             ("Optimizers", "Optimizers: gradient descent and its variants")]
     if order == "backward":
         pages.reverse()
     page.goto(server)
@@ -336,9 +337,12 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
         elif name == "Dropout":
             _set_number(page, _label("param.drp.lr"), "0.03")
             expected[name] = ["lr=0.03"]
-        else:
+        elif name == "Gradients":
             _set_number(page, _label("param.grd.lr"), "0.05")
             expected[name] = ["lr=0.05"]
+        else:
+            _set_number(page, _label("param.opt.lr_adam"), "0.05")
+            expected[name] = ["lr_adam=0.05"]
         for part in expected[name]:
             assert part in page.url, (name, page.url)
     for name, heading in pages[::-1] + pages[1:]:
@@ -547,3 +551,36 @@ def test_the_gradients_page_reports_an_explosion_and_compares_a_fix(server, page
         assert charts.nth(i).locator("canvas, svg").count() > 0
     page.get_by_text(zh.STRINGS["runs.title"].format(count=2)).first.wait_for()
     shot(page, "gradients-fixes-zh")
+
+
+def test_the_optimizers_page_races_several_optimizers_and_reports_a_divergence(server, page):
+    """A guided experiment throws GD off the plot on purpose: the page says so and Adam finishes; then
+    all eight optimizers race on the saddle in Chinese, every chart drawn."""
+    from ui.locales import en, zh
+
+    page.goto(f"{server}/optimizers")
+    settle(page)
+    page.get_by_role("heading", name=en.STRINGS["opt.title"]).wait_for()
+    page.locator('[class*="st-key-optimizers-guided-too_fast"] button', has_text=en.STRINGS["guided.load"]).click()
+    page.wait_for_url("**lr_gd=0.01**")
+    page.get_by_text(en.STRINGS["opt.diverged"].format(names=en.STRINGS["choice.gd"])).wait_for(timeout=60_000)
+    settle(page)
+    no_exception(page)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for()
+    shot(page, "optimizers-too-fast")
+
+    names = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw"]
+    page.goto(f"{server}/optimizers?lang=zh&landscape=saddle&start=-1.8,0.001&lr_gd=0.01&"
+              + "&".join(f"optimizers={n}" for n in names))
+    settle(page)
+    page.get_by_role("heading", name=zh.STRINGS["opt.race"]).wait_for()
+    no_exception(page)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.first.wait_for()
+    assert charts.count() >= 4  # the map, loss, step size and the run history's overlay
+    for i in range(charts.count()):
+        assert charts.nth(i).locator("canvas, svg").count() > 0
+    page.get_by_text(zh.STRINGS["runs.title"].format(count=8)).first.wait_for()
+    assert page.get_by_text(zh.STRINGS["opt.diverged"][4:12]).count() == 0  # nobody diverges at the presets here
+    shot(page, "optimizers-saddle-zh")

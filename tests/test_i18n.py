@@ -18,7 +18,12 @@ from nnkit.runs import RunFileError
 from nnkit.experiments.base import specs
 from nnkit.experiments.dropout import RUN_FINALS as DRP_FINALS, RUN_METRICS as DRP_METRICS, SECTIONS as DRP_SECTIONS
 from nnkit.experiments.gradients import RUN_FINALS as GRD_FINALS, RUN_METRICS as GRD_METRICS, SECTIONS as GRD_SECTIONS
+from nnkit.experiments.optimizers import RUN_FINALS as OPT_FINALS, RUN_METRICS as OPT_METRICS, SECTIONS as OPT_SECTIONS
 from nnkit.experiments.overfitting import SECTIONS as OVF_SECTIONS
+from nnkit.experiments.optimizers_data import METHODS as DATA_METHODS
+from nnkit.experiments.optimizers_triad import SHARES as TRIAD_SHARES
+from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
+from nnkit.updates import NAMES as RULE_NAMES
 from ui.locales import en, zh
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +38,7 @@ def test_same_keys_in_both_languages():
 
 
 PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
-              "overfitting_validation", "dropout", "gradients")
+              "overfitting_validation", "dropout", "gradients", "optimizers")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -127,8 +132,12 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"grd.stat.flat.{a}" for a in ("sigmoid", "tanh", "relu")}
     keys |= {f"grd.verdict.{v}" for v in ("healthy", "vanishing", "exploding")}
     keys |= {f"grd.hand.phase.{v}" for v in ("start", "forward", "backward", "update")}
+    keys |= {f"opt.{section}{part}" for section in OPT_SECTIONS for part in ("", ".intro")}
+    keys |= {f"opt.runs.{m}" for m in OPT_METRICS + OPT_FINALS}
+    keys |= {f"opt.land.{name}" for name in LANDSCAPE_NAMES} | {f"opt.rule.{name}" for name in RULE_NAMES}
+    keys |= {f"opt.triad.kind.{kind}" for kind in TRIAD_SHARES} | {f"opt.data.method.{m}" for m in DATA_METHODS}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
-              "dropout": "drp", "gradients": "grd"}  # the text prefix each page passes to header()
+              "dropout": "drp", "gradients": "grd", "optimizers": "opt"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
         if page != "home":

@@ -1,0 +1,112 @@
+"""The Optimizers experiment: one parameter set, sections each in its own module.
+
+"race" runs any set of update rules (nnkit.updates) from one start point over a 2-D landscape
+(nnkit.landscapes), each with its own learning rate; "triad" shows the course's three elements of
+gradient descent (start point, gradient, learning rate) on a 1-D quadratic, with four learning
+rates: too small, right, oscillating, diverging; "data" fits the two parameters of a linear
+regression by full-batch GD, SGD and mini-batches, so the noise comes from the samples. `section` picks what runs; each section
+(nnkit.experiments.base.Section) brings its run, summary, record rows and code export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, ClassVar
+
+from nnkit.experiments import (optimizers_data as data_part, optimizers_race as race_part,
+                               optimizers_triad as triad_part)
+from nnkit.experiments.base import Experiment, Section, param
+from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
+from nnkit.updates import NAMES as RULE_NAMES
+
+PARTS: dict[str, Section] = {"race": race_part.RACE, "triad": triad_part.TRIAD, "data": data_part.DATA}
+SECTIONS = tuple(PARTS)
+# A learning rate per rule that none of the landscapes throws off the plot from the default start
+# (coverage-audit §2.4: the ranking flips with the learning rate, so each has its own).
+PRESETS = {"gd": 0.001, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.3, "rmsprop": 0.01, "adadelta": 1.0,
+           "adam": 0.1, "adamw": 0.1}
+
+
+def _lr(name: str):
+    return param(PRESETS[name], "float", lo=1e-6, hi=10.0, log=True)
+
+
+@dataclass(frozen=True)
+class OptimizersParams:
+    texts: ClassVar[str] = "opt"  # this page words its settings its own way (param.opt.<name>)
+    section: str = param("race", "choice", choices=SECTIONS)
+    landscape: str = param("rosenbrock", "choice", choices=LANDSCAPE_NAMES)
+    kappa: float = param(10.0, "float", lo=1.0, hi=1000.0, log=True)
+    start: tuple = param((-1.5, 2.0), "floats", lo=-10.0, hi=10.0, min_len=2, max_len=2)
+    optimizers: tuple = param(("gd", "momentum", "rmsprop", "adam"), "multi", choices=RULE_NAMES, min_len=1,
+                              max_len=len(RULE_NAMES))
+    steps: int = param(300, "int", lo=1, hi=3000, step=10)
+    lr_gd: float = _lr("gd")
+    lr_momentum: float = _lr("momentum")
+    lr_nesterov: float = _lr("nesterov")
+    lr_adagrad: float = _lr("adagrad")
+    lr_rmsprop: float = _lr("rmsprop")
+    lr_adadelta: float = _lr("adadelta")
+    lr_adam: float = _lr("adam")
+    lr_adamw: float = _lr("adamw")
+    momentum: float = param(0.9, "float", lo=0.0, hi=0.999, step=0.01)
+    alpha: float = param(0.99, "float", lo=0.0, hi=0.9999, step=0.01)
+    rho: float = param(0.9, "float", lo=0.0, hi=0.9999, step=0.01)
+    beta1: float = param(0.9, "float", lo=0.0, hi=0.999, step=0.01)
+    beta2: float = param(0.999, "float", lo=0.0, hi=0.9999, step=0.001)
+    weight_decay: float = param(0.01, "float", lo=0.0, hi=1.0, step=0.01)
+    # triad: f(x) = a x² / 2 from x0
+    curvature: float = param(1.0, "float", lo=0.1, hi=10.0, step=0.1)
+    x0: float = param(4.0, "float", lo=-10.0, hi=10.0, step=0.5)
+    # data: y = 2x − 1 + noise, fitted by GD, SGD and mini-batches (start is (w, b))
+    samples: int = param(200, "int", lo=16, hi=2000, step=16)
+    batch_size: int = param(32, "int", lo=2, hi=512, step=2)
+    data_lr: float = param(0.05, "float", lo=1e-4, hi=1.0, log=True)
+    data_epochs: int = param(10, "int", lo=1, hi=50, step=1)
+    seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
+
+
+# The settings each section uses, besides section and seed.
+SETTINGS = {name: part.settings for name, part in PARTS.items()}
+
+
+def applies(p: OptimizersParams) -> tuple[str, ...]:
+    return ("section",) + SETTINGS[p.section] + ("seed",)
+
+
+def run(p: OptimizersParams, callback: Callable[[dict], None] | None = None) -> dict:
+    return PARTS[p.section].run(p, callback)
+
+
+def summary(result: dict) -> dict:
+    return PARTS[result["section"]].summary(result)
+
+
+def export_code(p: OptimizersParams, lang: str = "en") -> str:
+    return PARTS[p.section].export(p, lang)
+
+
+def records(p: OptimizersParams, result: dict) -> list:
+    """One run record per path: its loss and step length per step, its final loss and distance."""
+    from nnkit.runs import RunRecord, settings_text
+
+    out = []
+    for name, rows, final, outcome in PARTS[result["section"]].shown(result):
+        names = [n for n in applies(p) if n != "optimizers" and (not n.startswith("lr_") or n == f"lr_{name}")]
+        settings = {**settings_text(p, names), "optimizers": [name]}
+        out.append(RunRecord("optimizers", settings, rows, final, outcome, "step"))
+    return out
+
+
+def record(p: OptimizersParams, result: dict):
+    """The run record of the last path (the CLI's --save-run keeps one), or None."""
+    made = records(p, result)
+    return made[-1] if made else None
+
+
+RUN_METRICS = ("loss", "step_size")
+RUN_FINALS = ("loss", "distance")
+
+GUIDED = tuple(g for part in PARTS.values() for g in part.guided)
+
+EXPERIMENT = Experiment("optimizers", OptimizersParams, run, summary, export_code, guided=GUIDED, record=record)

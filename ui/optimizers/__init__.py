@@ -1,0 +1,1 @@
+"""Views of the Optimizers page, one module per section."""
