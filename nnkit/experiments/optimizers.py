@@ -11,11 +11,11 @@ regression by full-batch GD, SGD and mini-batches, so the noise comes from the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from nnkit.experiments import (optimizers_data as data_part, optimizers_race as race_part,
                                optimizers_triad as triad_part)
-from nnkit.experiments.base import Experiment, Section, param
+from nnkit.experiments.base import Experiment, Section, Sections, param
 from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
 from nnkit.updates import NAMES as RULE_NAMES
 
@@ -66,24 +66,10 @@ class OptimizersParams:
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
-# The settings each section uses, besides section and seed.
-SETTINGS = {name: part.settings for name, part in PARTS.items()}
-
-
-def applies(p: OptimizersParams) -> tuple[str, ...]:
-    return ("section",) + SETTINGS[p.section] + ("seed",)
-
-
-def run(p: OptimizersParams, callback: Callable[[dict], None] | None = None) -> dict:
-    return PARTS[p.section].run(p, callback)
-
-
-def summary(result: dict) -> dict:
-    return PARTS[result["section"]].summary(result)
-
-
-def export_code(p: OptimizersParams, lang: str = "en") -> str:
-    return PARTS[p.section].export(p, lang)
+SECTIONED = Sections(PARTS)
+SETTINGS = SECTIONED.settings  # the settings each section uses, besides section and seed
+applies, epochs_total, run = SECTIONED.applies, SECTIONED.epochs, SECTIONED.run
+summary, export_code = SECTIONED.summary, SECTIONED.export
 
 
 def records(p: OptimizersParams, result: dict) -> list:
@@ -107,6 +93,6 @@ def record(p: OptimizersParams, result: dict):
 RUN_METRICS = ("loss", "step_size")
 RUN_FINALS = ("loss", "distance")
 
-GUIDED = tuple(g for part in PARTS.values() for g in part.guided)
+GUIDED = SECTIONED.guided
 
 EXPERIMENT = Experiment("optimizers", OptimizersParams, run, summary, export_code, guided=GUIDED, record=record)

@@ -98,7 +98,7 @@ COMMENTS = {
     "en": {"settings": "NN Playground - Optimizers (stochastic gradients), exported with these settings:",
            "batch": "each step's gradient comes from one batch: the whole set (GD), one sample (SGD) or a mini-batch"},
     "zh": {"settings": "NN Playground - 优化器(随机梯度),导出时的设置:",
-           "batch": "每一步的梯度来自一个批次:整个数据集(GD)、一个样本(SGD)或一个小批量"},
+           "batch": "每一步的梯度来自一个批量:整个数据集(GD)、一个样本(SGD)或一个小批量"},
 }
 
 _SCRIPT = '''"""{c[settings]}
