@@ -103,3 +103,19 @@ def test_the_data_section_draws_three_methods_at_the_extremes(lang):
     assert updates[0] == 1 and updates[2] == 4 and updates[1] < 2000
     assert list(at.table[0].value[strings["opt.data.col.loss"]])[1] == strings["opt.outcome.diverged"].format(
         step=updates[1] + 1)
+
+
+def test_each_optimizer_has_one_colour_on_the_map_and_on_the_curves():
+    """The map coloured its paths alphabetically and the curves in the order chosen: in Chinese
+    Adam's path was blue on the map and red on the curves."""
+    from ui.charts import lines
+    from ui.optimizers.race import contour
+    import numpy as np
+
+    names = ["GD(SGD)", "动量法", "RMSProp", "Adam"]
+    paths = tuple((name, [(0.0, 0.0), (0.5, 0.5)]) for name in names)
+    xs = ys = np.linspace(-1, 1, 5)
+    spec = contour(xs, ys, np.add.outer(ys, xs) ** 2, (-1, 1, -1, 1), paths, (0.0, 0.0), "map")
+    trail = next(layer for layer in spec["layer"] if layer["encoding"].get("color", {}).get("field") == "optimizer")
+    curves = lines([{"step": 1, "loss": 1.0, "optimizer": n} for n in names], "step", "loss", "optimizer", "x", "y")
+    assert trail["encoding"]["color"]["scale"]["domain"] == curves["encoding"]["color"]["scale"]["domain"] == names

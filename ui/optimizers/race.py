@@ -56,7 +56,9 @@ def contour(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, box: tuple, path
     rows = [{"x": x, "y": y, "i": i, "optimizer": name} for name, points in paths for i, (x, y) in enumerate(points)]
     trail = alt.Chart(pd.DataFrame(rows)).mark_line(point=alt.OverlayMarkDef(size=12), clip=True, strokeWidth=2).encode(
         x=alt.X("x:Q", scale=sx), y=alt.Y("y:Q", scale=sy), order="i:Q",
-        color=alt.Color("optimizer:N", title=None, scale=alt.Scale(scheme="category10")),
+        # the order the paths come in, as charts.lines colours the curves beside it: one colour per optimizer
+        color=alt.Color("optimizer:N", title=None, scale=alt.Scale(domain=[name for name, _ in paths],
+                                                                 scheme="category10")),
         tooltip=["optimizer", "i", alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f")])
     star = alt.Chart(pd.DataFrame([{"x": minimum[0], "y": minimum[1]}])).mark_point(
         shape="cross", size=250, color="white", filled=True, stroke="black", strokeWidth=0.5).encode(x="x:Q", y="y:Q")
