@@ -26,8 +26,9 @@ def _table(at):
 
 
 def _overlay(at) -> dict | None:
+    """The run history's overlay: the one chart whose colours are the runs' own (a domain and a range)."""
     return next((c for c in charts(at) if "run" in json.dumps(c.get("encoding", {}).get("color", {}))
-                 and c["encoding"]["color"].get("scale", {}).get("domain")), None)
+                 and {"domain", "range"} <= set(c["encoding"]["color"].get("scale", {}))), None)
 
 
 def test_each_training_is_kept_and_the_table_shows_what_differs():
