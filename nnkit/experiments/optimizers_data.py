@@ -145,4 +145,5 @@ GUIDED = (
 )
 
 DATA = Section(settings=("samples", "batch_size", "data_lr", "data_epochs", "start"), run=run_data,
-               summary=summary_data, shown=shown_data, epochs=lambda p: 0, export=export_data, guided=GUIDED)
+               summary=summary_data, shown=shown_data, epochs=lambda p: len(METHODS) * p.data_epochs,
+               export=export_data, guided=GUIDED)

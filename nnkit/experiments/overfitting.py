@@ -86,7 +86,14 @@ def record(p: OverfittingParams, result: dict):
     return RunRecord("overfitting", settings_text(p, list(applies(p))), rows, final, outcome, "epoch")
 
 
+def records(p: OverfittingParams, result: dict) -> list:
+    """The page keeps one run per result: the network its section shows."""
+    made = record(p, result)
+    return [made] if made is not None else []
+
+
 RUN_METRICS = ("train_loss", "val_loss")
+RUN_FINALS = ("train_loss", "val_loss", "params")  # not the test score: runs are compared, and chosen, on validation
 
 GUIDED = SECTIONED.guided
 
