@@ -136,7 +136,7 @@ def test_stop_in_the_middle_of_an_epoch_finishes_it_and_everything_describes_one
     # the file named after one epoch holds that epoch's weights
     loaded = checkpoints.read_model_file(downloads["digits-1ep-checkpoint.pt"](), "c.pt")
     assert loaded.checkpoint["epoch"] == 1 and len(loaded.checkpoint["steps"]) == 144
-    assert all(torch.equal(w, run.model.state_dict()[k]) for k, w in loaded.state_dict.items())
+    assert all(torch.equal(w, run.model.state_dict()[k].cpu()) for k, w in loaded.state_dict.items())
 
 
 def test_model_files_are_written_only_when_the_learner_asks(monkeypatch, downloads):

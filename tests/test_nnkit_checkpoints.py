@@ -37,12 +37,12 @@ def assert_same_optimizer_state(a: torch.optim.Optimizer, b: torch.optim.Optimiz
     for index in sa["state"]:
         assert sa["state"][index].keys() == sb["state"][index].keys()
         for key, value in sa["state"][index].items():
-            assert torch.allclose(value, sb["state"][index][key], atol=1e-6, rtol=0), (index, key)
+            assert torch.allclose(value.cpu(), sb["state"][index][key].cpu(), atol=1e-6, rtol=0), (index, key)
 
 
 def assert_same_weights(a: torch.nn.Module, b: torch.nn.Module):
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
-        assert torch.allclose(x, y, atol=1e-6, rtol=0), name
+        assert torch.allclose(x.cpu(), y.cpu(), atol=1e-6, rtol=0), name  # a file's tensors load on the cpu
 
 
 @pytest.mark.parametrize("p", [ADAM, replace(ADAM, optimizer="sgd", lr=0.1)], ids=["adam", "sgd"])
