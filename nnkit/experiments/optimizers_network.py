@@ -39,6 +39,7 @@ PRESETS = {"sgd": 0.3, "momentum": 0.03, "nesterov": 0.03, "adagrad": 0.03, "rms
            "adam": 0.003, "adamw": 0.003, "adam_sgd": 0.03}
 SGD_LIKE = ("momentum", "nesterov", "sgd")  # "SGD" of the course's advice: the first of these that ran
 ADAM_LIKE = ("adam", "adamw")
+REACHED = 0.9  # "trained": the first epoch whose validation accuracy reaches this
 
 
 def switch_at(p) -> int:
@@ -102,7 +103,9 @@ def per_network(net: O.Trained) -> dict:
     best = max(range(len(accs)), key=accs.__getitem__) if accs else None
     return {"outcome": net.outcome, "epochs": len(h), "train_loss": net.train_loss, "val_loss": net.val_loss,
             "val_acc": accs[-1] if accs else math.nan, "best_val_acc": accs[best] if accs else math.nan,
-            "best_epoch": best + 1 if accs else None, "seconds": seconds(h)[-1] if h else 0.0}
+            "best_epoch": best + 1 if accs else None, "seconds": seconds(h)[-1] if h else 0.0,
+            "reached_epoch": next((i + 1 for i, a in enumerate(accs) if a >= REACHED), None),
+            "reached_seconds": next((sec for a, sec in zip(accs, seconds(h)) if a >= REACHED), None)}
 
 
 def advice(s: dict) -> dict:
