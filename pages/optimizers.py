@@ -4,16 +4,19 @@ torch.optim, raced on 2-D landscapes; the learning rate on a 1-D quadratic; SGD 
 from nnkit.experiments import optimizers
 from nnkit.experiments.optimizers import OptimizersParams as P
 from nnkit.updates import READS
-from ui.optimizers import data, race, triad
+from ui.optimizers import data, network, race, triad
 from ui.params import widget, widgets
 from ui.sectioned import page
 
-VIEWS = {"race": race.show_race, "triad": triad.show_triad, "data": data.show_data}
+VIEWS = {"race": race.show_race, "triad": triad.show_triad, "data": data.show_data,
+         "network": network.show_network}
 
 
 def settings(p: P) -> None:
     """The race's widgets: the landscape, then the optimizers, each with its own learning rate, then
     the hyper-parameters the chosen ones read."""
+    if p.section == "network":
+        return network.settings_network(p)
     if p.section != "race":
         widgets(P, list(optimizers.SETTINGS[p.section]), columns=5)
         return

@@ -38,7 +38,7 @@ def test_same_keys_in_both_languages():
 
 
 PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
-              "overfitting_validation", "dropout", "gradients", "optimizers")
+              "overfitting_validation", "dropout", "gradients", "optimizers", "optimizers_network")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -136,6 +136,10 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"opt.runs.{m}" for m in OPT_METRICS + OPT_FINALS}
     keys |= {f"opt.land.{name}" for name in LANDSCAPE_NAMES} | {f"opt.rule.{name}" for name in RULE_NAMES}
     keys |= {f"opt.triad.kind.{kind}" for kind in TRIAD_SHARES} | {f"opt.data.method.{m}" for m in DATA_METHODS}
+    keys |= {f"opt.net.{kind}.{x}" for kind in ("chart.train_loss", "chart.val_loss", "chart.val_acc") for x in
+             ("epoch", "seconds")} | {f"opt.net.axis.{a}" for a in ("epoch", "seconds", "train_loss", "val_loss", "val_acc")}
+    keys |= {f"opt.net.{v}.{c}" for v in ("vs", "vs.alone") for c in ("higher", "lower", "same")}
+    keys |= {f"opt.net.rank.{r}" for r in ("best", "tied", "behind")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
               "dropout": "drp", "gradients": "grd", "optimizers": "opt"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):

@@ -4,7 +4,8 @@
 (nnkit.landscapes), each with its own learning rate; "triad" shows the course's three elements of
 gradient descent (start point, gradient, learning rate) on a 1-D quadratic, with four learning
 rates: too small, right, oscillating, diverging; "data" fits the two parameters of a linear
-regression by full-batch GD, SGD and mini-batches, so the noise comes from the samples. `section` picks what runs; each section
+regression by full-batch GD, SGD and mini-batches, so the noise comes from the samples; "network" trains
+one MLP on the digits per optimizer (and Adam then SGD), loss and accuracy against epoch and seconds. `section` picks what runs; each section
 (nnkit.experiments.base.Section) brings its run, summary, record rows and code export.
 """
 
@@ -13,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from nnkit.experiments import (optimizers_data as data_part, optimizers_race as race_part,
-                               optimizers_triad as triad_part)
+from nnkit.experiments import (optimizers_data as data_part, optimizers_network as network_part,
+                               optimizers_race as race_part, optimizers_triad as triad_part)
 from nnkit.experiments.base import Experiment, Section, Sections, param
 from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
 from nnkit.updates import NAMES as RULE_NAMES
 
-PARTS: dict[str, Section] = {"race": race_part.RACE, "triad": triad_part.TRIAD, "data": data_part.DATA}
+PARTS: dict[str, Section] = {"race": race_part.RACE, "triad": triad_part.TRIAD, "data": data_part.DATA,
+                             "network": network_part.NETWORK}
 SECTIONS = tuple(PARTS)
 # A learning rate per rule that none of the landscapes throws off the plot from the default start
 # (coverage-audit §2.4: the ranking flips with the learning rate, so each has its own).
@@ -29,6 +31,10 @@ PRESETS = {"gd": 0.001, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.3, "r
 
 def _lr(name: str):
     return param(PRESETS[name], "float", lo=1e-6, hi=10.0, log=True)
+
+
+def _net_lr(name: str):
+    return param(network_part.PRESETS[name], "float", lo=1e-6, hi=10.0, log=True)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,22 @@ class OptimizersParams:
     batch_size: int = param(32, "int", lo=2, hi=512, step=2)
     data_lr: float = param(0.05, "float", lo=1e-4, hi=1.0, log=True)
     data_epochs: int = param(10, "int", lo=1, hi=50, step=1)
+    # network: one MLP on a subset of the digits per optimizer, each at its usual settings and own rate
+    net_optimizers: tuple = param(("sgd", "momentum", "adam", "adam_sgd"), "multi", choices=network_part.NAMES,
+                                  min_len=1, max_len=len(network_part.NAMES))
+    net_lr_sgd: float = _net_lr("sgd")
+    net_lr_momentum: float = _net_lr("momentum")
+    net_lr_nesterov: float = _net_lr("nesterov")
+    net_lr_adagrad: float = _net_lr("adagrad")
+    net_lr_rmsprop: float = _net_lr("rmsprop")
+    net_lr_adadelta: float = _net_lr("adadelta")
+    net_lr_adam: float = _net_lr("adam")
+    net_lr_adamw: float = _net_lr("adamw")
+    net_lr_adam_sgd: float = _net_lr("adam_sgd")
+    switch_epoch: int = param(10, "int", lo=1, hi=100, step=1)
+    subset: int = param(300, "int", lo=50, hi=1000, step=50)
+    net_epochs: int = param(20, "int", lo=1, hi=100, step=1)
+    net_batch_size: int = param(32, "int", lo=8, hi=512, step=8)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
@@ -73,9 +95,12 @@ summary, export_code = SECTIONED.summary, SECTIONED.export
 
 
 def records(p: OptimizersParams, result: dict) -> list:
-    """One run record per path: its loss and step length per step, its final loss and distance."""
+    """One run record per path: its loss and step length per step, its final loss and distance (per
+    trained network on the network section)."""
     from nnkit.runs import RunRecord, settings_text
 
+    if result["section"] == "network":
+        return network_part.records(p, result)
     out = []
     for name, rows, final, outcome in PARTS[result["section"]].shown(result):
         names = [n for n in applies(p) if n != "optimizers" and (not n.startswith("lr_") or n == f"lr_{name}")]
@@ -90,8 +115,8 @@ def record(p: OptimizersParams, result: dict):
     return made[-1] if made else None
 
 
-RUN_METRICS = ("loss", "step_size")
-RUN_FINALS = ("loss", "distance")
+RUN_METRICS = ("loss", "step_size", "train_loss", "val_loss", "val_acc")  # the last three: the network section
+RUN_FINALS = ("loss", "distance", "val_loss", "val_acc")
 
 GUIDED = SECTIONED.guided
 
