@@ -36,7 +36,7 @@ def test_the_section_draws_its_three_parts_and_its_numbers_equal_the_clis(lang):
     assert at.header[0].value == strings["opt.loss_functions"]
     assert [h.value for h in at.subheader][:3] == [strings["opt.conv.test"], strings["opt.conv.jensen"],
                                                    strings["opt.conv.mle"]]
-    assert len(at.get("vega_lite_chart")) == 6  # f and f'' twice, Jensen twice, NLL and MSE
+    assert len(at.get("vega_lite_chart")) == 8  # f and f'' of each loss, Jensen twice, NLL and MSE
     want = cli(query)
     shown = [m.value for m in at.markdown]
     quartic = want["test"]["quartic"]  # convex although f''(0) = 0: the notes' test would call it flat
@@ -64,7 +64,7 @@ def test_every_setting_of_the_section_at_its_ends(end, lang):
     assert not at.exception, at.exception
     assert not at.warning, at.warning[0].value  # nothing in the link was refused
     assert at.header[0].value == STRINGS[lang]["opt.loss_functions"]
-    assert len(at.get("vega_lite_chart")) == 6
+    assert len(at.get("vega_lite_chart")) == 8
     # a = b: the chord is one point and equals the function (gap 0, the inequality holds)
     want = cli(query)["jensen"]
     assert all(j["gap"] == pytest.approx(0, abs=1e-12) and j["holds"] for j in want.values())

@@ -18,27 +18,28 @@ NEGATIVE = "#d62728"  # the colour of f'' < 0, on the chart and in the text
 
 
 @cached
-def second_derivative_chart(x: list, f: list, d2: list, regions: list, f_title: str, d2_title: str) -> dict:
-    """f above f'' on one x axis; where f'' < 0 is shaded on both."""
-    data = pd.DataFrame({"x": x, "f": f, "d2": d2})
+def second_derivative_chart(x: list, values: list, regions: list, y_title: str, zero_line: bool) -> dict:
+    """f or f'' against x, where f'' < 0 shaded (and, for f'', the line f'' = 0 dashed)."""
     scale = alt.Scale(domain=list(DOMAIN), nice=False)
     shade = alt.Chart(pd.DataFrame([{"x": a, "x2": b} for a, b in regions] or [{"x": 0.0, "x2": 0.0}])).mark_rect(
         color=NEGATIVE, opacity=0.15 if regions else 0).encode(x=alt.X("x:Q", scale=scale), x2="x2:Q")
-    top = alt.layer(shade, alt.Chart(data).mark_line(color="#1f77b4").encode(
-        x=alt.X("x:Q", title=None, scale=scale), y=alt.Y("f:Q", title=f_title))).properties(height=HEIGHT)
-    zero = alt.Chart(pd.DataFrame([{"y": 0.0}])).mark_rule(color="grey", strokeDash=[4, 3]).encode(y="y:Q")
-    bottom = alt.layer(shade, zero, alt.Chart(data).mark_line(color="black").encode(
-        x=alt.X("x:Q", title="x", scale=scale), y=alt.Y("d2:Q", title=d2_title),
-        tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("d2:Q", format=".4g")])).properties(height=HEIGHT)
-    return alt.vconcat(top, bottom).to_dict()
+    curve = alt.Chart(pd.DataFrame({"x": x, "v": values})).mark_line(color="black" if zero_line else "#1f77b4").encode(
+        x=alt.X("x:Q", title="x", scale=scale), y=alt.Y("v:Q", title=y_title),
+        tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("v:Q", format=".4g")])
+    zero = alt.Chart(pd.DataFrame([{"y": 0.0}])).mark_rule(color="grey", strokeDash=[4, 3],
+                                                            opacity=1 if zero_line else 0).encode(y="y:Q")
+    return alt.layer(shade, zero, curve).properties(height=HEIGHT).to_dict()
 
 
 @cached
 def jensen_chart(x: list, f: list, j: dict, labels: tuple[str, str]) -> dict:
-    """The function, the chord between (a, f(a)) and (b, f(b)), and at x = λa + (1−λ)b the point on
-    each, joined by a segment (red where the chord is below the function)."""
-    curve = alt.Chart(pd.DataFrame({"x": x, "f": f})).mark_line(color="#1f77b4").encode(
-        x=alt.X("x:Q", scale=alt.Scale(domain=list(DOMAIN), nice=False)), y=alt.Y("f:Q", title="f(x)"))
+    """The function near a and b, the chord between (a, f(a)) and (b, f(b)), and at x = λa + (1−λ)b
+    the point on each, joined by a segment (red where the chord is below the function)."""
+    low, high = max(DOMAIN[0], min(j["a"], j["b"]) - 0.5), min(DOMAIN[1], max(j["a"], j["b"]) + 0.5)
+    near = pd.DataFrame({"x": x, "f": f}).query("@low <= x <= @high")  # zoomed in: the gap stays visible
+    curve = alt.Chart(near).mark_line(color="#1f77b4").encode(
+        x=alt.X("x:Q", scale=alt.Scale(domain=[low, high], nice=False)), y=alt.Y("f:Q", title="f(x)",
+                                                                                 scale=alt.Scale(zero=False)))
     ends = pd.DataFrame([{"x": j["a"], "f": j["f_a"]}, {"x": j["b"], "f": j["f_b"]}])
     chord = alt.Chart(ends).mark_line(color="#ff7f0e", point=True).encode(x="x:Q", y="f:Q")
     colour = "#2ca02c" if j["holds"] else NEGATIVE
@@ -65,8 +66,8 @@ def show_loss_functions(p, result: dict) -> None:
     for column, name in zip(st.columns(2), result["names"]):
         r = result["test"][name]
         column.markdown(f"**{choice_label(name)}**")
-        column.vega_lite_chart(spec=second_derivative_chart(r["x"], r["f"], r["d2"], r["regions"], "f(x)", "f''(x)"),
-                               width="stretch")
+        column.vega_lite_chart(spec=second_derivative_chart(r["x"], r["f"], r["regions"], "f(x)", False), width="stretch")
+        column.vega_lite_chart(spec=second_derivative_chart(r["x"], r["d2"], r["regions"], "f''(x)", True), width="stretch")
         column.markdown(_verdict(r))
     st.caption(t("opt.conv.notes"))
 
