@@ -14,7 +14,7 @@ from ui.i18n import t
 from ui.params import choice_label
 
 HEIGHT = 170
-NEGATIVE = "#d62728"  # the colour of f'' < 0, on the chart and in the text
+NEGATIVE = "#d62728"  # where f'' < 0, and a chord below the function
 
 
 @cached
@@ -53,6 +53,7 @@ def jensen_chart(x: list, f: list, j: dict, labels: tuple[str, str]) -> dict:
 
 @cached
 def minimum_chart(w: list, values: list, best: float, y_title: str, colour: str) -> dict:
+    """A curve over the slope w with its minimum marked by a dashed rule."""
     curve = alt.Chart(pd.DataFrame({"w": w, "v": values})).mark_line(color=colour).encode(
         x=alt.X("w:Q", title="w", scale=alt.Scale(nice=False)), y=alt.Y("v:Q", title=y_title, scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("w:Q", format=".4f"), alt.Tooltip("v:Q", format=".5g")])
