@@ -8,6 +8,8 @@ side in this process.
 - The network section at its defaults (one digits MLP per optimizer, 20 epochs on 300 digits) against
   a bare loop of the same work on the same tensors: torch.optim, the same seeded batches, both sets
   scored after each epoch. Target: under 10 s.
+- The loss-functions section at its defaults against the same numbers by autograd (f'' by a second
+  backward pass on the grid, the NLL and MSE over the same slopes).
 
 Writes bench/results/optimizers.json and prints it.
 """
@@ -50,8 +52,9 @@ def measure() -> dict:
     torch_s = median_time(plain_torch_optim, 3)
     page_s = median_time(lambda: EXPERIMENT.summary(EXPERIMENT.run(p)), 5)
     net_s, bare_s = network()
-    return {"network_default_s": net_s, "network_bare_loop_s": bare_s, "network_ratio_vs_bare_loop": net_s / bare_s,
-            "network_target_s": 10.0, "race_all_500_steps_s": race_s, "torch_optim_loop_s": torch_s, "ratio_vs_torch_optim": race_s / torch_s,
+    return {**_convexity(), "network_default_s": net_s, "network_bare_loop_s": bare_s,
+            "network_ratio_vs_bare_loop": net_s / bare_s, "network_target_s": 10.0, "race_all_500_steps_s": race_s,
+            "torch_optim_loop_s": torch_s, "ratio_vs_torch_optim": race_s / torch_s,
             "page_run_and_summary_s": page_s, "target_s": 0.3}
 
 
@@ -95,6 +98,31 @@ def network() -> tuple[float, float]:
 
     EXPERIMENT.run(p)  # warm-up (the digits' first load)
     return median_time(lambda: EXPERIMENT.summary(EXPERIMENT.run(p)), 3), median_time(bare, 3)
+
+
+def _convexity() -> dict:
+    from dataclasses import replace
+
+    import torch
+
+    from nnkit import convexity as C
+    from nnkit.experiments.optimizers import EXPERIMENT, OptimizersParams
+
+    p = replace(OptimizersParams(), section="loss_functions")
+
+    def by_autograd():
+        x = torch.linspace(*C.DOMAIN, C.GRID, dtype=torch.float64, requires_grad=True)
+        for name in (p.convex_fn, p.nonconvex_fn):
+            d1, = torch.autograd.grad(C.FUNCTIONS[name].f(x).sum(), x, create_graph=True)
+            torch.autograd.grad(d1.sum(), x)
+        xs, ys = C.sample(p.mle_samples, p.sigma, p.seed)
+        ws = torch.linspace(0.0, 4.0, 201, dtype=torch.float64)
+        C.mse(ws, xs, ys), C.nll(ws, xs, ys, p.sigma)
+
+    page_s = median_time(lambda: EXPERIMENT.summary(EXPERIMENT.run(p)), 5)
+    reference_s = median_time(by_autograd, 5)
+    return {"loss_functions_page_s": page_s, "loss_functions_autograd_s": reference_s,
+            "loss_functions_ratio": page_s / reference_s}
 
 
 if __name__ == "__main__":

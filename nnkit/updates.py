@@ -123,9 +123,16 @@ class Path:
 MARGIN = 10.0  # a path is diverged once it is this many box widths away from the box
 
 
+def clip_norm(g: np.ndarray, max_norm: float) -> np.ndarray:
+    """The gradient scaled down to norm `max_norm` when it is longer, as torch.nn.utils.clip_grad_norm_
+    does (the same 1e-6 in the denominator; a shorter gradient is left as it is)."""
+    return g * min(1.0, max_norm / (float(np.sqrt((g * g).sum())) + 1e-6))
+
+
 def race(landscape: str, start: tuple[float, float], rules: dict[str, dict], steps: int,
-         kappa: float = 10.0) -> list[Path]:
-    """Every rule in `rules` ({name: hyper-parameters}) takes `steps` steps from `start`."""
+         kappa: float = 10.0, max_norm: float | None = None) -> list[Path]:
+    """Every rule in `rules` ({name: hyper-parameters}) takes `steps` steps from `start`; with
+    `max_norm`, each gradient is first clipped to that norm (clip_norm)."""
     land = LANDSCAPES[landscape]
     x0, x1, y0, y1 = land.box
     span = max(x1 - x0, y1 - y0) * MARGIN
@@ -138,6 +145,8 @@ def race(landscape: str, start: tuple[float, float], rules: dict[str, dict], ste
         with np.errstate(all="ignore"):
             for t in range(1, steps + 1):
                 g = np.array(land.grad(w[0], w[1], kappa), dtype=float)
+                if max_norm is not None:
+                    g = clip_norm(g, max_norm)
                 new = rule(w, g, state, h)
                 far = not (x0 - span <= new[0] <= x1 + span and y0 - span <= new[1] <= y1 + span)
                 if not np.all(np.isfinite(new)) or far:

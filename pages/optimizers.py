@@ -1,15 +1,16 @@
 """Optimizers: gradient descent and its variants, each update rule written out and checked against
-torch.optim, raced on 2-D landscapes; the learning rate on a 1-D quadratic; SGD on real data."""
+torch.optim, raced on 2-D landscapes; the learning rate on a 1-D quadratic; SGD on real data; loss functions and
+convexity."""
 
 from nnkit.experiments import optimizers
 from nnkit.experiments.optimizers import OptimizersParams as P
 from nnkit.updates import READS
-from ui.optimizers import data, network, race, triad
+from ui.optimizers import convexity, data, network, race, triad
 from ui.params import widget, widgets
 from ui.sectioned import page
 
 VIEWS = {"race": race.show_race, "triad": triad.show_triad, "data": data.show_data,
-         "network": network.show_network}
+         "network": network.show_network, "loss_functions": convexity.show_loss_functions}
 
 
 def settings(p: P) -> None:
@@ -24,6 +25,7 @@ def settings(p: P) -> None:
     widget(P, "optimizers")
     widgets(P, [f"lr_{name}" for name in p.optimizers])
     widgets(P, list(dict.fromkeys(k for name in p.optimizers for k in READS[name] if k != "eps")))
+    widgets(P, ["clip", *(["max_norm"] if p.clip else [])])
 
 
 page("opt", optimizers, VIEWS, optimizers.RUN_FINALS, log_metrics=("step_size",), settings=settings)

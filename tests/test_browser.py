@@ -340,9 +340,12 @@ def test_clicking_through_every_page_keeps_each_pages_settings(server, page, ord
         elif name == "Gradients":
             _set_number(page, _label("param.grd.lr"), "0.05")
             expected[name] = ["lr=0.05"]
-        else:
+        else:  # the first page of the backward walk: a number, a toggle and the slider it brings
             _set_number(page, _label("param.opt.lr_adam"), "0.05")
-            expected[name] = ["lr_adam=0.05"]
+            page.get_by_test_id("stCheckbox").get_by_text(_label("param.opt.clip"), exact=True).click()
+            settle(page)
+            _set_slider(page, _label("param.opt.max_norm"), 1.2)
+            expected[name] = ["lr_adam=0.05", "clip=true", "max_norm=1.2"]
         for part in expected[name]:
             assert part in page.url, (name, page.url)
     for name, heading in pages[::-1] + pages[1:]:
@@ -584,3 +587,20 @@ def test_the_optimizers_page_races_several_optimizers_and_reports_a_divergence(s
     page.get_by_text(zh.STRINGS["runs.title"].format(count=8)).first.wait_for()
     assert page.get_by_text(zh.STRINGS["opt.diverged"][4:12]).count() == 0  # nobody diverges at the presets here
     shot(page, "optimizers-saddle-zh")
+
+
+def test_a_click_on_the_race_map_chooses_the_start_point(server, page):
+    """The map's point selection: a click right of the middle of Rosenbrock's map (x from -2 to 2)
+    starts every optimizer there; the start box and the link say so."""
+    page.goto(f"{server}/optimizers")
+    settle(page)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.wait_for()
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+    page.wait_for_url("**start=**")
+    settle(page)
+    no_exception(page)
+    x, y = (float(v) for v in page.locator('[data-testid="stTextInput"] input').first.input_value().split(","))
+    assert 0 < x < 2 and -1 < y < 3 and (x, y) != (-1.5, 2.0)

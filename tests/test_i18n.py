@@ -38,7 +38,8 @@ def test_same_keys_in_both_languages():
 
 
 PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
-              "overfitting_validation", "dropout", "gradients", "optimizers", "optimizers_network")
+              "overfitting_validation", "dropout", "gradients", "optimizers", "optimizers_network",
+              "optimizers_convexity")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)

@@ -12,6 +12,7 @@ experiment shares: it lives in the sidebar under the key "seed".
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import streamlit as st
@@ -76,6 +77,20 @@ def _to_url(spec: Spec, value: Any) -> str | list[str]:
 
 
 
+def number_format(spec: Spec) -> str:
+    """The printf format a float widget shows its value in. Streamlit's default, "%0.2f", showed
+    β₂ = 0.999 as "1.00": a slider shows as many decimals as its step and ends need (0.9990,
+    0.9999), a typed number spanning decades (a learning rate) its shortest exact form (1e-08, 0.05)."""
+    if spec.log:
+        return "%g"
+    return f"%.{max(_decimals(v) for v in (spec.step, spec.lo, spec.hi) if v is not None)}f"
+
+
+def _decimals(value: float) -> int:
+    """How many decimals `value` needs when written out: 0.001 -> 3, 0.9999 -> 4, 10.0 -> 0."""
+    return min(12, max(0, -Decimal(repr(float(value))).normalize().as_tuple().exponent))
+
+
 def describe(err: ValueError) -> str:
     """A bad value's problem in the learner's language (param.error.<code>), Markdown-safe: what
     came from the link is shown as literal text."""
@@ -122,11 +137,12 @@ def widget(params_cls: type, name: str, container=None) -> None:
         box.toggle(**common)
     elif spec.log:
         box.number_input(min_value=float(spec.lo), max_value=float(spec.hi), step=float(spec.lo) * 10,
-                         format="%.4f", **common)
+                         format=number_format(spec), **common)
     elif spec.kind == "int":
         box.slider(min_value=int(spec.lo), max_value=int(spec.hi), step=int(spec.step or 1), **common)
     else:
-        box.slider(min_value=float(spec.lo), max_value=float(spec.hi), step=float(spec.step), **common)
+        box.slider(min_value=float(spec.lo), max_value=float(spec.hi), step=float(spec.step), format=number_format(spec),
+                   **common)
 
 
 def widgets(params_cls: type, names: list[str], columns: int = 4) -> None:

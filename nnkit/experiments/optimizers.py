@@ -4,8 +4,10 @@
 (nnkit.landscapes), each with its own learning rate; "triad" shows the course's three elements of
 gradient descent (start point, gradient, learning rate) on a 1-D quadratic, with four learning
 rates: too small, right, oscillating, diverging; "data" fits the two parameters of a linear
-regression by full-batch GD, SGD and mini-batches, so the noise comes from the samples; "network" trains
-one MLP on the digits per optimizer (and Adam then SGD), loss and accuracy against epoch and seconds. `section` picks what runs; each section
+regression by full-batch GD, SGD and mini-batches, so the noise comes from the samples; "loss_functions" shows
+the second-derivative test of convexity, Jensen's inequality and the MSE as a Gaussian likelihood
+(nnkit.convexity); "network" trains one MLP on the digits per optimizer (and Adam then SGD), loss and
+accuracy against epoch and seconds. `section` picks what runs; each section
 (nnkit.experiments.base.Section) brings its run, summary, record rows and code export.
 """
 
@@ -14,14 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from nnkit.experiments import (optimizers_data as data_part, optimizers_network as network_part,
+from nnkit.experiments import (optimizers_convexity as convexity_part, optimizers_data as data_part,
+                               optimizers_network as network_part,
                                optimizers_race as race_part, optimizers_triad as triad_part)
 from nnkit.experiments.base import Experiment, Section, Sections, param
+from nnkit.convexity import CONVEX, NONCONVEX
 from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
 from nnkit.updates import NAMES as RULE_NAMES
 
 PARTS: dict[str, Section] = {"race": race_part.RACE, "triad": triad_part.TRIAD, "data": data_part.DATA,
-                             "network": network_part.NETWORK}
+                             "loss_functions": convexity_part.LOSS_FUNCTIONS, "network": network_part.NETWORK}
 SECTIONS = tuple(PARTS)
 # A learning rate per rule that none of the landscapes throws off the plot from the default start
 # (coverage-audit §2.4: the ranking flips with the learning rate, so each has its own).
@@ -61,6 +65,9 @@ class OptimizersParams:
     beta1: float = param(0.9, "float", lo=0.0, hi=0.999, step=0.01)
     beta2: float = param(0.999, "float", lo=0.0, hi=0.9999, step=0.001)
     weight_decay: float = param(0.01, "float", lo=0.0, hi=1.0, step=0.01)
+    # race: the gradient clipped to a largest norm before each step (torch.nn.utils.clip_grad_norm_)
+    clip: bool = param(False, "bool")
+    max_norm: float = param(1.0, "float", lo=0.1, hi=10.0, step=0.1)
     # triad: f(x) = a x² / 2 from x0
     curvature: float = param(1.0, "float", lo=0.1, hi=10.0, step=0.1)
     x0: float = param(4.0, "float", lo=-10.0, hi=10.0, step=0.5)
@@ -85,6 +92,15 @@ class OptimizersParams:
     subset: int = param(300, "int", lo=50, hi=1000, step=50)
     net_epochs: int = param(20, "int", lo=1, hi=100, step=1)
     net_batch_size: int = param(32, "int", lo=8, hi=512, step=8)
+    # loss_functions: a convex and a non-convex loss, two points a, b and the weight λ of Jensen's
+    # inequality, and the noise σ and sample count of the maximum-likelihood fit
+    convex_fn: str = param("logistic", "choice", choices=CONVEX)
+    nonconvex_fn: str = param("double_well", "choice", choices=NONCONVEX)
+    point_a: float = param(-2.0, "float", lo=-3.0, hi=3.0, step=0.1)
+    point_b: float = param(1.5, "float", lo=-3.0, hi=3.0, step=0.1)
+    lam: float = param(0.5, "float", lo=0.0, hi=1.0, step=0.05)
+    sigma: float = param(1.0, "float", lo=0.1, hi=3.0, step=0.1)
+    mle_samples: int = param(50, "int", lo=5, hi=500, step=5)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 

@@ -30,7 +30,7 @@ def rules(p) -> dict[str, dict]:
 
 
 def run_race(p, callback: Callable[[dict], None] | None = None) -> dict:
-    paths = U.race(p.landscape, tuple(p.start), rules(p), p.steps, p.kappa)
+    paths = U.race(p.landscape, tuple(p.start), rules(p), p.steps, p.kappa, p.max_norm if p.clip else None)
     return {"section": "race", "landscape": p.landscape, "kappa": p.kappa, "paths": paths,
             "minimum": LANDSCAPES[p.landscape].minimum(p.kappa), "stopped": False}
 
@@ -41,7 +41,8 @@ def summary_race(result: dict) -> dict:
             "optimizers": {path.name: {"final_loss": path.losses[-1],
                                        "distance": U.distance(path, land, result["kappa"]),
                                        "outcome": path.outcome, "diverged_at": path.diverged_at,
-                                       "steps": len(path.steps), "end": list(path.points[-1])}
+                                       "steps": len(path.steps), "end": list(path.points[-1]),
+                                       "largest_step": max(path.steps, default=0.0)}
                            for path in result["paths"]}}
 
 
@@ -61,13 +62,15 @@ COMMENTS = {
            "rules": "the update rules written from scratch (w: weights, g: gradient, s: the rule's state, h: settings)",
            "grad": "autograd computes the gradient of the landscape",
            "far": "a path that leaves the plot far behind (or overflows) is reported as diverged",
-           "check": "torch.optim with the same settings takes the same steps"},
+           "check": "torch.optim with the same settings takes the same steps",
+           "clip": "None: no clipping; else each gradient is scaled down to this norm when longer"},
     "zh": {"settings": "NN Playground - 优化器(比赛),导出时的设置:",
            "needs": "需要 torch 和 numpy。",
            "rules": "从零写出的更新规则(w:权重,g:梯度,s:规则自己的状态,h:超参数)",
            "grad": "用自动求导计算地形的梯度",
            "far": "路径远远离开绘图区域(或溢出)就记为发散",
-           "check": "同样设置的 torch.optim 走出同样的每一步"},
+           "check": "同样设置的 torch.optim 走出同样的每一步",
+           "clip": "None 表示不裁剪;否则梯度的范数超过这个值时按比例缩到这个值"},
 }
 
 _SCRIPT = '''"""{c[settings]}
@@ -89,6 +92,7 @@ def f(x, y):
 RULES = {{{table}}}
 HYPER = {hyper!r}
 START, STEPS, BOX, MARGIN = {start!r}, {steps!r}, {box!r}, {margin!r}
+MAX_NORM = {max_norm!r}  # {c[clip]}
 MINIMUM = {minimum!r}
 
 
@@ -112,6 +116,8 @@ for name, h in HYPER.items():
     for t in range(1, STEPS + 1):
         loss = f(w[0], w[1])
         g, = torch.autograd.grad(loss, w)  # {c[grad]}
+        if MAX_NORM is not None:
+            g = g * min(1.0, MAX_NORM / (g.norm().item() + 1e-6))
         with torch.no_grad():
             new = RULES[name](w.detach(), g, state, h)
         # {c[far]}
@@ -121,6 +127,8 @@ for name, h in HYPER.items():
         w = new.clone().requires_grad_(True)
         optimizer.zero_grad()
         f(theirs[0], theirs[1]).backward()
+        if MAX_NORM is not None:
+            torch.nn.utils.clip_grad_norm_([theirs], MAX_NORM)
         optimizer.step()
         gap = max(gap, (w - theirs).abs().max().item())
     x, y = w.tolist()
@@ -141,7 +149,8 @@ def export_race(p, lang: str = "en") -> str:
     land = LANDSCAPES[p.landscape]
     return _SCRIPT.format(c=c, settings=settings, formula=FORMULAS[p.landscape].format(kappa=p.kappa),
                           rules=sources, table=table, hyper=chosen, start=tuple(p.start), steps=p.steps,
-                          box=land.box, margin=U.MARGIN, minimum=tuple(land.minimum(p.kappa)))
+                          box=land.box, margin=U.MARGIN, minimum=tuple(land.minimum(p.kappa)),
+                          max_norm=p.max_norm if p.clip else None)
 
 
 def _functions(chosen: dict) -> list:
@@ -178,5 +187,6 @@ GUIDED = (
 )
 
 RACE = Section(
-    settings=("landscape", "kappa", "start", "optimizers", "steps", *(f"lr_{n}" for n in U.NAMES), *SETTINGS),
+    settings=("landscape", "kappa", "start", "optimizers", "steps", *(f"lr_{n}" for n in U.NAMES), *SETTINGS,
+              "clip", "max_norm"),
     run=run_race, summary=summary_race, shown=shown_race, epochs=lambda p: 0, export=export_race, guided=GUIDED)

@@ -4,6 +4,8 @@ the final numbers per optimizer (a divergence said as such), and the update rule
 from __future__ import annotations
 
 import inspect
+import math
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -11,12 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from nnkit.experiments.base import fmt
+from nnkit.experiments.optimizers import OptimizersParams as P
 from nnkit.landscapes import LANDSCAPES, grid
 from nnkit.runs import thin
 from nnkit.updates import RULES
 from ui import charts
 from ui.i18n import t
-from ui.params import choice_label
+from ui.params import choice_label, request
 
 MAX_POINTS = 400  # points per path drawn: the charts stay quick with long races
 LATEX = {
@@ -33,17 +36,45 @@ LATEX = {
 }
 
 
+PICK = "start_pick"  # the map's click selection: the start point
+MAP_KEY = "opt.race.map"
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _map(landscape: str, kappa: float, paths: tuple, minimum: tuple, title: str) -> dict:
     xs, ys, values = grid(landscape, kappa, 70)
     low = min(float(values.min()), float(LANDSCAPES[landscape].f(*minimum, kappa)))
-    return contour(xs, ys, values - low, LANDSCAPES[landscape].box, paths, minimum, title)
+    return contour(xs, ys, values - low, LANDSCAPES[landscape].box, paths, minimum, title, pick=PICK)
+
+
+def start_from_selection(event: Any, box: tuple[float, float, float, float]) -> tuple[float, float] | None:
+    """The start point a click on the map chose: the centre of the clicked cell, to two decimals.
+    None for no click (an empty or cleared selection), a malformed event, or a point outside the
+    landscape's box."""
+    try:
+        cell = event["selection"][PICK][0]
+        x = (float(cell["x"]) + float(cell.get("x2", cell["x"]))) / 2
+        y = (float(cell["y"]) + float(cell.get("y2", cell["y"]))) / 2
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    x0, x1, y0, y1 = box
+    if not (math.isfinite(x) and math.isfinite(y) and x0 <= x <= x1 and y0 <= y <= y1):
+        return None
+    return round(x, 2), round(y, 2)
+
+
+def _picked(landscape: str) -> None:
+    """The map's on_select callback (it runs before the next run): the clicked point becomes `start`."""
+    point = start_from_selection(st.session_state.get(MAP_KEY), LANDSCAPES[landscape].box)
+    if point is not None:
+        request(P, {"start": point})
 
 
 def contour(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, box: tuple, paths: tuple, minimum: tuple,
-            title: str, axes: tuple[str, str] = ("x", "y")) -> dict:
+            title: str, axes: tuple[str, str] = ("x", "y"), pick: str | None = None) -> dict:
     """A function over a grid as a heatmap (values above its minimum, on a log scale), each path a
-    line, the minimum a cross."""
+    line, the minimum a cross; with `pick`, a click on the heatmap selects its cell (a point
+    selection of that name)."""
     gx, gy = np.meshgrid(xs, ys)
     dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
     cells = pd.DataFrame({"x": (gx - dx).ravel(), "x2": (gx + dx).ravel(), "y": (gy - dy).ravel(),
@@ -53,6 +84,8 @@ def contour(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, box: tuple, path
     heat = alt.Chart(cells).mark_rect().encode(
         x=alt.X("x:Q", title=axes[0], scale=sx), x2="x2:Q", y=alt.Y("y:Q", title=axes[1], scale=sy), y2="y2:Q",
         color=alt.Color("f:Q", title=None, scale=alt.Scale(type="log", scheme="greys", reverse=True), legend=None))
+    if pick:
+        heat = heat.add_params(alt.selection_point(name=pick, fields=["x", "x2", "y", "y2"], on="click"))
     rows = [{"x": x, "y": y, "i": i, "optimizer": name} for name, points in paths for i, (x, y) in enumerate(points)]
     trail = alt.Chart(pd.DataFrame(rows)).mark_line(point=alt.OverlayMarkDef(size=12), clip=True, strokeWidth=2).encode(
         x=alt.X("x:Q", scale=sx), y=alt.Y("y:Q", scale=sy), order="i:Q",
@@ -76,7 +109,9 @@ def show_race(p, result: dict) -> None:
         st.error(t("opt.diverged", names=", ".join(diverged)), icon=":material/trending_up:")
     drawn = tuple((label[path.name], tuple(thin(path.points, MAX_POINTS))) for path in paths)
     left, right = st.columns([3, 2])
-    left.vega_lite_chart(spec=_map(p.landscape, p.kappa, drawn, tuple(result["minimum"]), t("opt.chart.map")))
+    left.vega_lite_chart(spec=_map(p.landscape, p.kappa, drawn, tuple(result["minimum"]), t("opt.chart.map")),
+                         key=MAP_KEY, on_select=lambda: _picked(p.landscape), selection_mode=PICK)
+    left.caption(t("opt.map.click"))
     losses = [{"step": i, "loss": v, "optimizer": label[path.name]}
               for path in paths for i, v in thin(list(enumerate(path.losses)), MAX_POINTS)]
     right.markdown(f"**{t('opt.chart.loss')}**")
@@ -90,6 +125,8 @@ def show_race(p, result: dict) -> None:
                                                 log_y=True, height=200), width="stretch")
     summary = _table(p, result)
     st.dataframe(pd.DataFrame(summary), hide_index=True, width="stretch")
+    if p.clip:
+        st.caption(t("opt.clip.on", max_norm=fmt(p.max_norm)))
     show_rules(p)
 
 
@@ -103,6 +140,7 @@ def _table(p, result: dict) -> list[dict]:
         out.append({t("opt.col.optimizer"): choice_label(path.name), t("opt.col.lr"): fmt(getattr(p, f"lr_{path.name}")),
                     t("opt.col.loss"): f"{path.losses[-1]:.6g}",
                     t("opt.col.distance"): f"{distance(path, result['landscape'], result['kappa']):.6g}",
+                    t("opt.col.largest_step"): f"{max(path.steps, default=0.0):.4g}",
                     t("opt.col.outcome"): outcome})
     return out
 

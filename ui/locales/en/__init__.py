@@ -1,9 +1,10 @@
 """English texts, one file per page (and one for what every page shares)."""
 
 from ui.locales import merge
-from ui.locales.en import (activations, classification, common, dropout, gradients, optimizers, optimizers_network,
-                           overfitting, overfitting_regularization, overfitting_validation, regression)
+from ui.locales.en import (activations, classification, common, dropout, gradients, optimizers, optimizers_convexity,
+                           optimizers_network, overfitting, overfitting_regularization, overfitting_validation,
+                           regression)
 
 STRINGS = merge(common.STRINGS, activations.STRINGS, regression.STRINGS, classification.STRINGS,
                overfitting.STRINGS, overfitting_regularization.STRINGS, overfitting_validation.STRINGS, dropout.STRINGS,
-               gradients.STRINGS, optimizers.STRINGS, optimizers_network.STRINGS)
+               gradients.STRINGS, optimizers.STRINGS, optimizers_network.STRINGS, optimizers_convexity.STRINGS)
