@@ -102,3 +102,79 @@ def test_settings_the_curves_cannot_take_are_refused_by_name(change, name):
 def test_the_curves_read_only_the_chosen_schedulers_settings():
     assert schedulers.applies(replace(P, schedulers=("exponential",))) == (
         "section", "schedulers", "lr", "epochs", "steps_per_epoch", "exp_gamma", "seed")
+
+
+def placed(name: str, **change) -> dict:
+    return schedulers.run(replace(P, section="placement", placement_scheduler=name, **change))["calls"]
+
+
+def test_stepped_right_each_batch_of_an_epoch_uses_the_epochs_rate_and_torch_stays_quiet():
+    calls = placed("exponential")
+    per_epoch = schedules.curve("exponential", P, 30)
+    assert calls["right"]["lrs"] == [lr for lr in per_epoch for _ in range(20)]
+    assert calls["right"]["warning"] is None and calls["right"]["error"] is None
+
+
+def test_stepped_before_optimizer_step_skips_the_first_rate_and_torch_warns():
+    calls = placed("exponential")
+    right, before = calls["right"]["lrs"], calls["before"]["lrs"]
+    assert before[0] == right[20] != right[0]  # epoch 0 already trains at epoch 1's rate: 0.1 is never used
+    assert before[::20][:-1] == right[::20][1:]
+    assert "before `optimizer.step()`" in calls["before"]["warning"]
+
+
+def test_stepped_per_batch_a_per_epoch_schedule_runs_out_steps_per_epoch_times_too_early():
+    s = schedulers.summary(schedulers.run(replace(P, section="placement", placement_scheduler="step")))["calls"]
+    assert s["right"]["first_change"] == 10 * 20 and s["wrong_count"]["first_change"] == 10
+    assert s["wrong_count"]["last"] < 1e-15 < s["right"]["last"] == 0.025
+
+
+def test_stepped_per_epoch_onecycle_never_gets_past_its_warm_up():
+    calls = placed("onecycle")
+    assert max(calls["right"]["lrs"]) == pytest.approx(0.1)
+    assert max(calls["wrong_count"]["lrs"]) < 0.02  # 30 of its 600 steps: still near 0.1 / 25
+
+
+def test_reduce_on_plateau_stepped_per_batch_counts_its_patience_in_batches():
+    calls = placed("plateau")
+    assert min(calls["right"]["lrs"]) == 0.05 and min(calls["wrong_count"]["lrs"]) < 1e-6
+
+
+def run_script(code: str, tmp_path) -> str:
+    import subprocess
+    import sys
+
+    path = tmp_path / "script.py"
+    path.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def numbers(line: str) -> list[float]:
+    import re
+
+    return [float(x) for x in re.findall(r"(?:first|last|min|max) ([-+0-9.e]+)", line)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_exported_curves_script_prints_the_pages_numbers(tmp_path, lang):
+    p = replace(P, schedulers=schedules.NAMES, epochs=40, steps_per_epoch=7, loss_noise=0.05, seed=4)
+    summary = schedulers.summary(schedulers.run(p))["schedules"]
+    lines = run_script(schedulers.export_code(p, lang), tmp_path).splitlines()
+    assert [line.split(":")[0] for line in lines] == list(schedules.NAMES)
+    for line in lines:
+        s = summary[line.split(":")[0]]
+        assert numbers(line) == pytest.approx([s["first"], s["last"], s["min"], s["max"]], rel=1e-5, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["step", "onecycle", "plateau"])
+def test_the_exported_placement_script_prints_the_pages_numbers(tmp_path, name):
+    p = replace(P, section="placement", placement_scheduler=name, epochs=12, steps_per_epoch=5, warmup_steps=20)
+    summary = schedulers.summary(schedulers.run(p))["calls"]
+    lines = run_script(schedulers.export_code(p, "en"), tmp_path).splitlines()
+    assert [line.split(":")[0] for line in lines] == list(schedules.CALLS)
+    for line in lines:
+        s = summary[line.split(":")[0]]
+        assert numbers(line) == pytest.approx([s["first"], s["last"], s["min"], s["max"]], rel=1e-5, abs=1e-12)
+        assert f"first change at batch {s['first_change']}," in line and f"torch warned {s['warned']}," in line

@@ -20,12 +20,16 @@ def reads(p) -> tuple[str, ...]:
 
 
 def check(p) -> None:
+    check_settings(p, p.schedulers)
+
+
+def check_settings(p, names) -> None:
     """MultiStepLR counts whole epochs; the warm-up must end before the run does."""
-    if "multistep" in p.schedulers and any(not float(m).is_integer() for m in p.milestones):
+    if "multistep" in names and any(not float(m).is_integer() for m in p.milestones):
         raise ParamError("not_int", f"milestones: {', '.join(fmt(m) for m in p.milestones)} are not whole epochs",
                          name="milestones", value=", ".join(fmt(m) for m in p.milestones))
     total = p.epochs * p.steps_per_epoch
-    if "warmup_cosine" in p.schedulers and p.warmup_steps >= total:
+    if "warmup_cosine" in names and p.warmup_steps >= total:
         raise ParamError("outside", f"warmup_steps: {p.warmup_steps} is outside [1, {total - 1}]",
                          name="warmup_steps", value=str(p.warmup_steps), range=f"[1, {total - 1}]")
 
@@ -58,7 +62,9 @@ def shown_schedules(result: dict) -> list:
 
 
 def export_schedules(p, lang: str = "en") -> str:
-    return ""
+    from nnkit.experiments.schedulers_export import schedules_script
+
+    return schedules_script(p, lang)
 
 
 SCHEDULES = Section(settings=RUN + tuple(dict.fromkeys(n for names in schedules.READS.values() for n in names)),
