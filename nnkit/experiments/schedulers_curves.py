@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from nnkit import schedules
-from nnkit.experiments.base import ParamError, Section, comments
-from nnkit.experiments.base import fmt
+from nnkit.experiments.base import Guided, ParamError, Section, fmt
 
 RUN = ("schedulers", "lr", "epochs", "steps_per_epoch")
 
@@ -67,6 +66,14 @@ def export_schedules(p, lang: str = "en") -> str:
     return schedules_script(p, lang)
 
 
+GUIDED = (
+    # measured: warm-up starts at 0.001, OneCycle at 0.004, cosine at 0.1; all three peak at 0.1
+    Guided("warmup", {"section": "schedules", "schedulers": "warmup_cosine,onecycle,cosine"},
+           lambda s: abs(s["schedules"]["warmup_cosine"]["first"] - 0.001) < 1e-12
+           and abs(s["schedules"]["onecycle"]["first"] - 0.004) < 1e-12 and s["schedules"]["cosine"]["first"] == 0.1
+           and all(abs(c["max"] - 0.1) < 1e-12 for c in s["schedules"].values())),
+)
+
 SCHEDULES = Section(settings=RUN + tuple(dict.fromkeys(n for names in schedules.READS.values() for n in names)),
                     run=run_schedules, summary=summary_schedules, shown=shown_schedules, epochs=lambda p: 0,
-                    export=export_schedules, reads=reads, check=check)
+                    export=export_schedules, guided=GUIDED, reads=reads, check=check)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from nnkit import schedules
-from nnkit.experiments.base import Section
+from nnkit.experiments.base import Guided, Section
 
 RUN = ("placement_scheduler", "lr", "epochs", "steps_per_epoch")
 
@@ -59,6 +59,17 @@ def export_placement(p, lang: str = "en") -> str:
     return placement_script(p, lang)
 
 
+GUIDED = (
+    # measured: called before optimizer.step() the highest rate used is 0.09, never 0.1, and torch warns
+    Guided("before", {"section": "placement", "placement_scheduler": "exponential"},
+           lambda s: s["calls"]["before"]["max"] < 0.0901 < s["calls"]["right"]["first"] == 0.1
+           and s["calls"]["before"]["warned"] and not s["calls"]["right"]["warned"]),
+    # measured: per batch the cosine reaches 0 (after 3 epochs) and ends at 0.0997; per epoch it ends at 0.00027
+    Guided("per_batch", {"section": "placement", "placement_scheduler": "cosine", "steps_per_epoch": 10},
+           lambda s: s["calls"]["wrong_count"]["min"] < 1e-9 and s["calls"]["wrong_count"]["last"] > 0.09
+           and s["calls"]["right"]["last"] < 0.001),
+)
+
 PLACEMENT = Section(settings=RUN + tuple(dict.fromkeys(n for names in schedules.READS.values() for n in names)),
                     run=run_placement, summary=summary_placement, shown=shown_placement, epochs=lambda p: 0,
-                    export=export_placement, reads=reads, check=check)
+                    export=export_placement, guided=GUIDED, reads=reads, check=check)
