@@ -33,19 +33,15 @@ def check_settings(p, names) -> None:
                          name="warmup_steps", value=str(p.warmup_steps), range=f"[1, {total - 1}]")
 
 
-def losses(p) -> list[float]:
-    return schedules.plateau_loss(p.epochs, p.loss_noise, p.seed)
-
-
 def run_schedules(p, callback: Callable[[dict], None] | None = None) -> dict:
     check(p)
+    val_loss = schedules.plateau_loss(p.epochs, p.loss_noise, p.seed) if "plateau" in p.schedulers else None
     curves = {}
     for name in p.schedulers:
         steps = schedules.steps_of(name, p.epochs, p.steps_per_epoch)
-        curves[name] = {"per_batch": name in schedules.PER_BATCH,
-                        "lrs": schedules.curve(name, p, steps, losses(p) if name == "plateau" else None)}
-    return {"section": "schedules", "steps_per_epoch": p.steps_per_epoch, "curves": curves,
-            "val_loss": losses(p) if "plateau" in p.schedulers else None, "stopped": False}
+        curves[name] = {"per_batch": name in schedules.PER_BATCH, "lrs": schedules.curve(name, p, steps, val_loss)}
+    return {"section": "schedules", "steps_per_epoch": p.steps_per_epoch, "curves": curves, "val_loss": val_loss,
+            "stopped": False}
 
 
 def summary_schedules(result: dict) -> dict:
