@@ -142,7 +142,7 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"sch.runs.{m}" for m in SCH_METRICS + SCH_FINALS}
     keys |= {f"sch.formula.{name}" for name in SCHEDULER_NAMES} | {f"sch.per.{per}" for per in ("batch", "epoch")}
     keys |= {f"sch.call.{call}" for call in SCHEDULER_CALLS} | {f"sch.placement.before.{k}" for k in ("plateau", "other")}
-    keys |= {f"sch.placement.count.{k}" for k in ("plateau", "batch", "epoch")}
+    keys |= {f"sch.placement.{part}.{k}" for part in ("count", "comment") for k in ("plateau", "batch", "epoch")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
               "dropout": "drp", "gradients": "grd", "optimizers": "opt", "schedulers": "sch"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
