@@ -65,7 +65,7 @@ STRINGS = {
     "sch.call.before": "before optimizer.step()",
     "sch.call.wrong_count": "wrong number of calls",
     "sch.placement.caption": "Each curve is the learning rate each optimizer.step() used (one point per batch), with the same scheduler and settings, stepped in the three places.",
-    "sch.placement.before.other": "**Called before `optimizer.step()`** (at the top of the epoch, or of the batch): the scheduler moves on before the first update, so the first rate of the schedule is never used and everything comes one step early. Since PyTorch 1.1 torch warns about it.",
+    "sch.placement.before.other": "**Called before `optimizer.step()`** (at the top of the epoch, or of the batch): the scheduler moves on before the first update, so the first rate of the schedule is never used and everything comes one step early. Since PyTorch 1.1 torch warns about it, though not for every scheduler: CosineAnnealingWarmRestarts stays silent.",
     "sch.placement.before.plateau": "**Called before the epoch's training**, ReduceLROnPlateau can only be given the previous epoch's loss, which is what the right call after the epoch gives it too: the curve is the same. What it cannot do without is the loss: `scheduler.step()` without it raises a TypeError.",
     "sch.placement.warned": "What torch said:",
     "sch.placement.count.epoch": "**Called per batch instead of per epoch**: a schedule written in epochs is counted in batches, so it runs out {batches} times too early (StepLR's step size, CosineAnnealingLR's T_max and the milestones all shrink by that factor; a cosine then climbs back up).",

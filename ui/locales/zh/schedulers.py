@@ -65,7 +65,7 @@ STRINGS = {
     "sch.call.before": "在 optimizer.step() 之前",
     "sch.call.wrong_count": "调用次数不对",
     "sch.placement.caption": "每条曲线是每次 optimizer.step() 使用的学习率(每个小批量一个点):同一个调节器、同样的设置,调用放在三个位置。",
-    "sch.placement.before.other": "**在 `optimizer.step()` 之前调用**(在一轮或一个小批量的开头):调节器在第一次更新之前就前进了一步,所以调节方式的第一个学习率永远用不上,一切都提前了一步。从 PyTorch 1.1 起 torch 会为此发出警告。",
+    "sch.placement.before.other": "**在 `optimizer.step()` 之前调用**(在一轮或一个小批量的开头):调节器在第一次更新之前就前进了一步,所以调节方式的第一个学习率永远用不上,一切都提前了一步。从 PyTorch 1.1 起 torch 会为此发出警告,但并非每个调节器都会:CosineAnnealingWarmRestarts 就不作声。",
     "sch.placement.before.plateau": "**在这一轮训练之前调用**时,ReduceLROnPlateau 只能拿到上一轮的损失,而在一轮结束后正确调用时给它的也正是这个值:曲线相同。它离不开的是损失本身:不传损失直接 `scheduler.step()` 会抛出 TypeError。",
     "sch.placement.warned": "torch 的提示:",
     "sch.placement.count.epoch": "**本该每轮调用却每个小批量调用**:按轮设计的调节方式被按小批量计数,于是提前 {batches} 倍走完(StepLR 的间隔、CosineAnnealingLR 的 T_max 和里程碑都缩小了这么多倍;余弦走完后还会重新升高)。",
