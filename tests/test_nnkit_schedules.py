@@ -187,3 +187,11 @@ def test_torch_warns_about_the_order_for_every_scheduler_but_warm_restarts():
     assert warned == set(schedules.NAMES) - {"warm_restarts", "plateau"}
     plateau = placed("plateau")
     assert plateau["before"]["lrs"] == plateau["right"]["lrs"]
+
+
+def test_the_exports_comments_exist_in_both_languages():
+    from nnkit.experiments.schedulers_export import COMMENTS
+
+    assert set(COMMENTS) == {"en", "zh"} and COMMENTS["en"].keys() == COMMENTS["zh"].keys()
+    assert all(text.strip() for table in COMMENTS.values() for text in table.values())
+    assert COMMENTS["zh"]["order"] in schedulers.export_code(P, "zh")
