@@ -20,9 +20,11 @@ from nnkit.experiments.dropout import RUN_FINALS as DRP_FINALS, RUN_METRICS as D
 from nnkit.experiments.gradients import RUN_FINALS as GRD_FINALS, RUN_METRICS as GRD_METRICS, SECTIONS as GRD_SECTIONS
 from nnkit.experiments.optimizers import RUN_FINALS as OPT_FINALS, RUN_METRICS as OPT_METRICS, SECTIONS as OPT_SECTIONS
 from nnkit.experiments.overfitting import SECTIONS as OVF_SECTIONS
+from nnkit.experiments.schedulers import RUN_FINALS as SCH_FINALS, RUN_METRICS as SCH_METRICS, SECTIONS as SCH_SECTIONS
 from nnkit.experiments.optimizers_data import METHODS as DATA_METHODS
 from nnkit.experiments.optimizers_triad import SHARES as TRIAD_SHARES
 from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
+from nnkit.schedules import CALLS as SCHEDULER_CALLS, NAMES as SCHEDULER_NAMES
 from nnkit.updates import NAMES as RULE_NAMES
 from ui.locales import en, zh
 
@@ -39,7 +41,7 @@ def test_same_keys_in_both_languages():
 
 PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
               "overfitting_validation", "dropout", "gradients", "optimizers", "optimizers_network",
-              "optimizers_convexity")
+              "optimizers_convexity", "schedulers")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -141,8 +143,13 @@ def _keys_built_at_run_time() -> set[str]:
              ("epoch", "seconds")} | {f"opt.net.axis.{a}" for a in ("epoch", "seconds", "train_loss", "val_loss", "val_acc")}
     keys |= {f"opt.net.{v}.{c}" for v in ("vs", "vs.alone") for c in ("higher", "lower", "same")}
     keys |= {f"opt.net.rank.{r}" for r in ("best", "tied", "behind")}
+    keys |= {f"sch.{section}{part}" for section in SCH_SECTIONS for part in ("", ".intro")}
+    keys |= {f"sch.runs.{m}" for m in SCH_METRICS + SCH_FINALS}
+    keys |= {f"sch.formula.{name}" for name in SCHEDULER_NAMES} | {f"sch.per.{per}" for per in ("batch", "epoch")}
+    keys |= {f"sch.call.{call}" for call in SCHEDULER_CALLS} | {f"sch.placement.before.{k}" for k in ("plateau", "other")}
+    keys |= {f"sch.placement.{part}.{k}" for part in ("count", "comment") for k in ("plateau", "batch", "epoch")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
-              "dropout": "drp", "gradients": "grd", "optimizers": "opt"}  # the text prefix each page passes to header()
+              "dropout": "drp", "gradients": "grd", "optimizers": "opt", "schedulers": "sch"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
         if page != "home":
