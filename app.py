@@ -28,6 +28,7 @@ PAGES = [
     st.Page("pages/dropout.py", title=t("nav.dropout"), icon=":material/blur_on:", url_path="dropout"),
     st.Page("pages/gradients.py", title=t("nav.gradients"), icon=":material/gradient:", url_path="gradients"),
     st.Page("pages/optimizers.py", title=t("nav.optimizers"), icon=":material/route:", url_path="optimizers"),
+    st.Page("pages/schedulers.py", title=t("nav.schedulers"), icon=":material/timeline:", url_path="schedulers"),
 ]
 page = st.navigation(PAGES)
 device_slot = st.sidebar.empty()

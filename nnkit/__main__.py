@@ -73,7 +73,7 @@ def _run(registry, name: str, settings: list[str], as_json: bool, guided: str | 
 
     try:
         outcome = exp.run(params)
-    except DatasetError as err:
+    except (DatasetError, ParamError) as err:  # a combination of settings the run cannot take
         return _fail(str(err))
     result = exp.summary(outcome)
     if save_run is not None:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Pages wait this long for a background job before showing its progress instead (ui.jobs.wait_s):
 # tests read the results in the same run, except those that test the progress display itself.
 os.environ.setdefault("NNKIT_JOB_WAIT_S", "600")
-PAGES = ["home", "activations", "regression", "classification", "overfitting", "dropout", "gradients", "optimizers"]
+PAGES = ["home", "activations", "regression", "classification", "overfitting", "dropout", "gradients", "optimizers", "schedulers"]
 
 
 def open_page(page: str = "home", lang: str = "en", query: dict | None = None, timeout: int = 120) -> AppTest:

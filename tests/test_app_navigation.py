@@ -19,10 +19,12 @@ from nnkit.experiments.gradients import GradientsParams
 from nnkit.experiments.optimizers import OptimizersParams
 from nnkit.experiments.overfitting import OverfittingParams
 from nnkit.experiments.regression import RegressionParams
+from nnkit.experiments.schedulers import SchedulersParams
 
 PARAMS = {"activations": ActivationsParams, "regression": RegressionParams, "classification": ClassificationParams,
           "overfitting": OverfittingParams, "dropout": DropoutParams,
-          "gradients": GradientsParams, "optimizers": OptimizersParams}
+          "gradients": GradientsParams, "optimizers": OptimizersParams,
+          "schedulers": SchedulersParams}
 # Non-default values that collide by name across pages (epochs, lr, noise, n_points, hidden_*, dataset),
 # each legal on its own page only where the ranges differ (epochs 300 > 30, lr 2.0 > 1.0).
 LEFT = {
@@ -34,6 +36,7 @@ LEFT = {
     "dropout": {"section": "masks", "units": 4, "passes": 10},
     "gradients": {"section": "chain", "depth": 12, "chain_weight": 2.0},
     "optimizers": {"landscape": "saddle", "steps": 500, "lr_adam": 0.05},
+    "schedulers": {"epochs": 340, "lr": 2.0, "step_size": 7},
 }
 
 

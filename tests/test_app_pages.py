@@ -18,7 +18,8 @@ TITLES = {"home": ("NN Playground", "神经网络游乐场"), "activations": ("A
           "regression": ("Regression", "回归"), "classification": ("Classification", "分类"),
           "overfitting": ("Overfitting", "过拟合"), "dropout": ("Dropout", "Dropout"),
           "gradients": ("Vanishing and exploding gradients", "梯度消失和梯度爆炸"),
-          "optimizers": ("Optimizers: gradient descent and its variants", "优化器:梯度下降及其变体")}
+          "optimizers": ("Optimizers: gradient descent and its variants", "优化器:梯度下降及其变体"),
+          "schedulers": ("Learning-rate schedulers", "学习率调节器")}
 
 
 def charts(at) -> list[dict]:
@@ -66,7 +67,8 @@ BAD_ON_PAGE = {"classification": ["lr", "dataset", "epochs", "hidden_layers"],
                "overfitting": ["lr", "dataset", "n_points", "epochs"],
                "dropout": ["lr", "dataset", "n_points", "epochs"],
                "gradients": ["lr", "dataset", "n_points", "epochs"],
-               "optimizers": ["landscape", "lr_adam", "start"]}
+               "optimizers": ["landscape", "lr_adam", "start"],
+               "schedulers": ["lr", "epochs"]}
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -20,9 +20,11 @@ from nnkit.experiments.dropout import RUN_FINALS as DRP_FINALS, RUN_METRICS as D
 from nnkit.experiments.gradients import RUN_FINALS as GRD_FINALS, RUN_METRICS as GRD_METRICS, SECTIONS as GRD_SECTIONS
 from nnkit.experiments.optimizers import RUN_FINALS as OPT_FINALS, RUN_METRICS as OPT_METRICS, SECTIONS as OPT_SECTIONS
 from nnkit.experiments.overfitting import SECTIONS as OVF_SECTIONS
+from nnkit.experiments.schedulers import RUN_FINALS as SCH_FINALS, RUN_METRICS as SCH_METRICS, SECTIONS as SCH_SECTIONS
 from nnkit.experiments.optimizers_data import METHODS as DATA_METHODS
 from nnkit.experiments.optimizers_triad import SHARES as TRIAD_SHARES
 from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
+from nnkit.schedules import NAMES as SCHEDULER_NAMES
 from nnkit.updates import NAMES as RULE_NAMES
 from ui.locales import en, zh
 
@@ -38,7 +40,7 @@ def test_same_keys_in_both_languages():
 
 
 PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
-              "overfitting_validation", "dropout", "gradients", "optimizers")
+              "overfitting_validation", "dropout", "gradients", "optimizers", "schedulers")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -136,8 +138,11 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"opt.runs.{m}" for m in OPT_METRICS + OPT_FINALS}
     keys |= {f"opt.land.{name}" for name in LANDSCAPE_NAMES} | {f"opt.rule.{name}" for name in RULE_NAMES}
     keys |= {f"opt.triad.kind.{kind}" for kind in TRIAD_SHARES} | {f"opt.data.method.{m}" for m in DATA_METHODS}
+    keys |= {f"sch.{section}{part}" for section in SCH_SECTIONS for part in ("", ".intro")}
+    keys |= {f"sch.runs.{m}" for m in SCH_METRICS + SCH_FINALS}
+    keys |= {f"sch.formula.{name}" for name in SCHEDULER_NAMES} | {f"sch.per.{per}" for per in ("batch", "epoch")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
-              "dropout": "drp", "gradients": "grd", "optimizers": "opt"}  # the text prefix each page passes to header()
+              "dropout": "drp", "gradients": "grd", "optimizers": "opt", "schedulers": "sch"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):
         keys |= {f"{prefix[page]}.title", f"{prefix[page]}.intro", f"nav.{page}"}
         if page != "home":

@@ -482,3 +482,16 @@ def learning_curves(rows: list[dict], x_title: str, y_title: str, height: int = 
         color=alt.Color("curve:N", title=None, scale=alt.Scale(scheme="category10"), legend=alt.Legend(orient="top")),
         strokeDash=alt.StrokeDash("curve:N", title=None), tooltip=["size", "curve", alt.Tooltip("loss:Q", format=".4f")],
     ).properties(height=height).to_dict()
+
+
+@cached
+def schedules(rows: list[dict], x_title: str, y_title: str, height: int = 320) -> dict:
+    """Learning-rate curves {"epoch", "lr", "schedule"}, each rate held until the next one (a
+    scheduler changes the rate in steps), coloured in the order they first appear."""
+    order = list(dict.fromkeys(r["schedule"] for r in rows))
+    return alt.Chart(pd.DataFrame(rows)).mark_line(interpolate="step-after").encode(
+        x=alt.X("epoch:Q", title=x_title), y=alt.Y("lr:Q", title=y_title),
+        color=alt.Color("schedule:N", title=None, scale=alt.Scale(domain=order, scheme="category10")),
+        strokeDash=alt.StrokeDash("schedule:N", title=None, scale=alt.Scale(domain=order)),
+        tooltip=[alt.Tooltip("epoch:Q", format=".4g"), alt.Tooltip("lr:Q", format=".5g"), "schedule"],
+    ).properties(height=height).to_dict()

@@ -216,6 +216,8 @@ class Section:
     epochs: Callable[[Any], int]  # params -> how many "epoch" events a run reports (the progress bar)
     export: Callable[..., str]  # (params, lang) -> self-contained PyTorch script
     guided: tuple[Guided, ...] = ()
+    reads: Callable[[Any], tuple[str, ...]] | None = None  # params -> the settings it reads with these (default: all)
+    check: Callable[[Any], None] | None = None  # params -> raises ParamError for settings it cannot run
 
 
 class Sections:
@@ -228,8 +230,15 @@ class Sections:
         self.guided = tuple(g for part in parts.values() for g in part.guided)
 
     def applies(self, p) -> tuple[str, ...]:
-        """The names `p`'s section reads: its settings, with the section and the seed."""
-        return ("section",) + self.settings[p.section] + ("seed",)
+        """The names `p`'s section reads: its settings (those `p` uses, when the section narrows them),
+        with the section and the seed."""
+        reads = self.parts[p.section].reads
+        return ("section",) + (reads(p) if reads else self.settings[p.section]) + ("seed",)
+
+    def check(self, p) -> None:
+        """Raise ParamError for settings the picked section cannot run."""
+        if self.parts[p.section].check is not None:
+            self.parts[p.section].check(p)
 
     def epochs(self, p) -> int:
         """How many "epoch" events a run of `p` reports: the page's progress bar counts them."""

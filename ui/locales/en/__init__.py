@@ -2,8 +2,8 @@
 
 from ui.locales import merge
 from ui.locales.en import (activations, classification, common, dropout, gradients, optimizers, overfitting, overfitting_regularization,
-                           overfitting_validation, regression)
+                           overfitting_validation, regression, schedulers)
 
 STRINGS = merge(common.STRINGS, activations.STRINGS, regression.STRINGS, classification.STRINGS,
                overfitting.STRINGS, overfitting_regularization.STRINGS, overfitting_validation.STRINGS, dropout.STRINGS,
-               gradients.STRINGS, optimizers.STRINGS)
+               gradients.STRINGS, optimizers.STRINGS, schedulers.STRINGS)

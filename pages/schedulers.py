@@ -1,0 +1,25 @@
+"""Schedulers: every learning-rate schedule as torch.optim.lr_scheduler computes it, where
+`scheduler.step()` goes, and what the schedules do to a real training run."""
+
+from nnkit.experiments import schedulers
+from nnkit.experiments.schedulers import SchedulersParams as P
+from nnkit.schedules import READS
+from ui.params import widget, widgets
+from ui.schedulers import curves
+from ui.sectioned import page
+
+# each section's view: (params, run's result) -> draws it
+VIEWS = {"schedules": curves.show_schedules}
+
+
+def settings(p: P) -> None:
+    """The curves' widgets: the schedulers, the run they span, then the chosen ones' own settings."""
+    if p.section != "schedules":
+        widgets(P, [n for n in schedulers.applies(p) if n not in ("section", "seed")])
+        return
+    widget(P, "schedulers")
+    widgets(P, ["lr", "epochs", "steps_per_epoch"], columns=3)
+    widgets(P, list(dict.fromkeys(n for name in p.schedulers for n in READS[name])))
+
+
+page("sch", schedulers, VIEWS, schedulers.RUN_FINALS, settings=settings)
