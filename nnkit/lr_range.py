@@ -33,6 +33,7 @@ class RangeTest:
     losses: list[float] = field(default_factory=list)  # its loss, measured before its step
     smoothed: list[float] = field(default_factory=list)
     blew_up: bool = False  # stopped by the blow-up rule (or a loss that is not a number)
+    stopped: bool = False  # a listener stopped it (StopTraining from `callback`) before either rule did
     suggested_lr: float = math.nan
 
     @property
@@ -57,10 +58,10 @@ def range_test(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optim
         group["lr"] = start_lr
         group.pop("initial_lr", None)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, growth(start_lr, end_lr, steps))
-    test, average = RangeTest(), 0.0
+    test, average, done = RangeTest(), 0.0, False
 
     def listen(event: dict) -> None:
-        nonlocal average
+        nonlocal average, done
         if callback is not None:
             callback(event)
         if event["event"] != "step":
@@ -70,15 +71,17 @@ def range_test(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optim
         test.losses.append(event["loss"])
         test.smoothed.append(average / (1 - beta ** len(test.losses)))
         if test.smoothed[-1] > blowup * min(test.smoothed) or not math.isfinite(test.smoothed[-1]):
-            test.blew_up = True
+            test.blew_up = done = True
             raise StopTraining
         if len(test.losses) == steps:
+            done = True
             raise StopTraining
 
     per_epoch = math.ceil(len(train[0]) / batch_size)
     result = fit(model, loss_fn, optimizer, train, epochs=math.ceil(steps / per_epoch), batch_size=batch_size,
                  callback=listen, scheduler=scheduler, scheduler_step="batch", shuffle_seed=shuffle_seed)
     test.blew_up = test.blew_up or result.outcome == "diverged"
+    test.stopped = result.outcome == "stopped" and not done
     if test.smoothed:
         test.suggested_lr = test.lrs[test.best_index] / 10
     return test
