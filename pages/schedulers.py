@@ -5,11 +5,12 @@ from nnkit.experiments import schedulers
 from nnkit.experiments.schedulers import SchedulersParams as P
 from nnkit.schedules import READS
 from ui.params import widget, widgets
-from ui.schedulers import curves
+from ui.schedulers import curves, training
 from ui.sectioned import page
 
 # each section's view: (params, run's result) -> draws it
-VIEWS = {"schedules": curves.show_schedules}
+VIEWS = {"schedules": curves.show_schedules, "training": training.show_training,
+         "range_test": training.show_range_test, "batch_size": training.show_batch_size}
 
 
 def settings(p: P) -> None:

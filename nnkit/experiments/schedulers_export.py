@@ -13,7 +13,7 @@ from nnkit.experiments.schedulers_training import HIDDEN, MOMENTUM, VAL_FRACTION
 COMMENTS = {
     "en": {"settings": "NN Playground - Schedulers ({section}), exported with these settings:",
            "needs": "Needs torch, numpy and scikit-learn.",
-           "digits": "scikit-learn's real 8x8 digits, the app's stratified 80/20 split (test set set aside).",
+           "digits": "scikit-learn's real 8x8 digits, the app's stratified 80/20 split (test set aside).",
            "split": "a stratified validation split of the training images, drawn with the seed",
            "order": "epoch e's batch order depends on seed + e alone, as in the app",
            "after": "scheduler.step() after optimizer.step(): per batch for warm-up and OneCycle",
@@ -206,7 +206,8 @@ def export_training(p, lang: str = "en") -> str:
     lines = []
     for name in p.train_schedules:
         steps = schedules.steps_of(name, p.train_epochs, per_epoch)
-        lines.append(f"    {name!r}: (lambda optimizer: {constructor(name, s, steps)}, {name in schedules.PER_BATCH}),")
+        build = f"lambda optimizer: {constructor(name, s, steps)}"
+        lines.append(f"    {name!r}: ({build}, {name in schedules.PER_BATCH}),")
     return head + _TRAINING.format(epochs=p.train_epochs, batch=p.train_batch, lr=p.train_lr,
                                    optimizer=p.train_optimizer, schedules="\n".join(lines))
 

@@ -2,8 +2,9 @@
 
 from ui.locales import merge
 from ui.locales.zh import (activations, classification, common, dropout, gradients, optimizers, overfitting, overfitting_regularization,
-                           overfitting_validation, regression, schedulers)
+                           overfitting_validation, regression, schedulers, schedulers_training)
 
 STRINGS = merge(common.STRINGS, activations.STRINGS, regression.STRINGS, classification.STRINGS,
                overfitting.STRINGS, overfitting_regularization.STRINGS, overfitting_validation.STRINGS, dropout.STRINGS,
-               gradients.STRINGS, optimizers.STRINGS, schedulers.STRINGS)
+               gradients.STRINGS, optimizers.STRINGS, schedulers.STRINGS,
+               schedulers_training.STRINGS)
