@@ -15,8 +15,10 @@ VIEWS = {"schedules": curves.show_schedules, "training": training.show_training,
 
 def settings(p: P) -> None:
     """The curves' widgets: the schedulers, the run they span, then the chosen ones' own settings."""
+    if p.section == "training":
+        widget(P, "train_schedules")  # a row of its own: room for its chips
     if p.section != "schedules":
-        widgets(P, [n for n in schedulers.applies(p) if n not in ("section", "seed")])
+        widgets(P, [n for n in schedulers.applies(p) if n not in ("section", "seed", "train_schedules")])
         return
     widget(P, "schedulers")
     widgets(P, ["lr", "epochs", "steps_per_epoch"], columns=3)

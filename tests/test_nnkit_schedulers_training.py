@@ -92,11 +92,15 @@ def test_the_range_test_points_to_rates_and_trains_each():
         summary["suggested_lr"], summary["min_loss_lr"], summary["last_lr"]]
     assert trained["suggested"]["val_accuracy"] > 0.9 > trained["minimum"]["val_accuracy"]
     assert trained["blow_up"]["val_accuracy"] < 0.2
-    assert len(S.records(result.get("params"), result)) == 3
+    records = S.records(result["params"], result)
+    assert [r.summary["lr"] for r in records] == [trained[n]["lr"] for n in ("suggested", "minimum", "blow_up")]
 
 
 def test_the_linear_scaling_rule_on_the_digits():
-    summary = S.summary(S.run(P(section="batch_size")))["runs"]
+    result = S.run(P(section="batch_size"))
+    assert [(r.summary["batch_size"], r.summary["lr"]) for r in S.records(result["params"], result)] == [
+        (32, 0.01), (128, 0.01), (128, 0.04)]
+    summary = S.summary(result)["runs"]
     assert [(r["batch_size"], r["lr"], r["steps"]) for r in summary.values()] == [(32, 0.01, 360), (128, 0.01, 90),
                                                                                  (128, 0.04, 90)]
     # measured: 0.243, 1.545, 0.256

@@ -98,7 +98,8 @@ def record(p: SchedulersParams, result: dict):
 
 
 RUN_METRICS = ("train_loss", "val_loss", "lr")
-RUN_FINALS = ("val_loss", "val_accuracy")
+# lr and batch_size tell apart the networks of the range test and of the batch-size section
+RUN_FINALS = ("val_loss", "val_accuracy", "lr", "batch_size")
 
 GUIDED = SECTIONED.guided
 

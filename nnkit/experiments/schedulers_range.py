@@ -66,7 +66,7 @@ def summary_range(result: dict) -> dict:
 def shown_range(result: dict) -> list:
     p = result["params"]
     names = ["rt_optimizer", "rt_start_lr", "rt_end_lr", "rt_steps", "rt_batch", "rt_epochs"]
-    return [record_of(p, names, {"rt_rate": [name]}, f) for name, f in result["fitted"].items() if f.epochs]
+    return [record_of(p, names, {}, f, lr=result["rates"][name]) for name, f in result["fitted"].items() if f.epochs]
 
 
 def run_batch(p, callback: Callable[[dict], None] | None = None) -> dict:
@@ -93,7 +93,8 @@ def summary_batch(result: dict) -> dict:
 def shown_batch(result: dict) -> list:
     p = result["params"]
     names = ["bs_base", "bs_factor", "bs_lr", "bs_epochs"]
-    return [record_of(p, names, {"bs_run": [name]}, f) for name, f in result["fitted"].items() if f.epochs]
+    return [record_of(p, names, {}, f, batch_size=result["runs"][name][0], lr=result["runs"][name][1])
+            for name, f in result["fitted"].items() if f.epochs]
 
 
 def _export(section: str):

@@ -94,14 +94,15 @@ def finals(fitted) -> dict:
             else math.nan}
 
 
-def record_of(p, names: list[str], settings_override: dict, fitted):
-    """A run record: one row per epoch (losses and the rate it trained with), its final scores."""
+def record_of(p, names: list[str], settings_override: dict, fitted, **numbers):
+    """A run record: one row per epoch (losses and the rate it trained with), its final scores and
+    `numbers` (the rate and batch size of a run the settings alone do not name)."""
     from nnkit.runs import RunRecord, settings_text
 
     rows = [{"epoch": e["epoch"], "train_loss": e["train_loss"], "val_loss": e["val_loss"], "lr": e["lr"]}
             for e in fitted.epochs]
     last = fitted.final
-    summary = {"val_loss": last["val_loss"], "val_accuracy": last["val_acc"]} if last else {}
+    summary = {"val_loss": last["val_loss"], "val_accuracy": last["val_acc"], **numbers} if last else {}
     outcome = "diverged" if fitted.outcome == "diverged" else fitted.outcome
     return RunRecord("schedulers", {**settings_text(p, names), **settings_override}, rows, summary, outcome)
 

@@ -56,6 +56,7 @@ STRINGS = {
     "sch.col.outcome": "outcome",
     "sch.col.rate": "rate",
     "sch.col.lr": "learning rate",
+    "sch.runs.batch_size": "batch size",
     "sch.col.run": "run",
     "sch.range.batch": "batch loss",
     "sch.range.smoothed": "smoothed loss",

@@ -56,6 +56,7 @@ STRINGS = {
     "sch.col.outcome": "结果",
     "sch.col.rate": "学习率选择",
     "sch.col.lr": "学习率",
+    "sch.runs.batch_size": "批量大小",
     "sch.col.run": "训练",
     "sch.range.batch": "批量损失",
     "sch.range.smoothed": "平滑后的损失",
