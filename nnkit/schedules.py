@@ -149,3 +149,52 @@ def closed_form(name: str, s, steps: int) -> list[float]:
         return [_cosine(lr, low, t, peak) if t <= peak else _cosine(end, lr, t - peak, steps - 1 - peak)
                 for t in range(steps)]
     raise ValueError(f"{name!r} has no closed form")
+
+
+CALLS = ("right", "before", "wrong_count")  # where scheduler.step() is called in the training loop
+
+
+def rates_used(name: str, s, epochs: int, batches: int, call: str = "right",
+               losses: list[float] | None = None) -> dict:
+    """The learning rate each optimizer.step() of a real training loop uses, with `scheduler.step()`
+    called "right" (after optimizer.step(): per batch for warm-up and OneCycle, per epoch for the
+    others, ReduceLROnPlateau with the epoch's validation loss `losses[e]`), "before" optimizer.step()
+    (per-epoch ones at the top of the epoch), or the "wrong_count" of times (per batch instead of per
+    epoch, or per epoch instead of per batch; ReduceLROnPlateau then gets the last measured loss every
+    batch). Returns {"lrs": one rate per batch, "warning": torch's warning about the order or None,
+    "error": what torch raised, or None: the rates used until then are kept}."""
+    weight = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([weight], lr=s.lr, momentum=0.9)
+    scheduler = make(name, optimizer, s, epochs * batches if name in PER_BATCH else epochs)
+    per_batch = (name in PER_BATCH) != (call == "wrong_count")
+    measured: list[float] = []  # the validation losses measured so far
+
+    def advance() -> None:
+        if name != "plateau":
+            scheduler.step()
+        elif measured:  # nothing measured yet before the first epoch ends
+            scheduler.step(measured[-1])
+
+    used, error = [], None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            for e in range(epochs):
+                if call == "before" and not per_batch:
+                    advance()
+                for _ in range(batches):
+                    if call == "before" and per_batch:
+                        advance()
+                    optimizer.zero_grad()
+                    weight.sum().backward()
+                    used.append(optimizer.param_groups[0]["lr"])
+                    optimizer.step()
+                    if call != "before" and per_batch:
+                        advance()
+                measured.append(losses[e] if losses is not None else 0.0)
+                if call != "before" and not per_batch:
+                    advance()
+        except (TypeError, ValueError) as err:  # OneCycleLR stepped past its total, for instance
+            error = f"{type(err).__name__}: {err}"
+    order = [str(w.message) for w in caught if "lr_scheduler.step()" in str(w.message)]
+    return {"lrs": used, "warning": order[0] if order else None, "error": error}

@@ -5,16 +5,20 @@ from nnkit.experiments import schedulers
 from nnkit.experiments.schedulers import SchedulersParams as P
 from nnkit.schedules import READS
 from ui.params import widget, widgets
-from ui.schedulers import curves, training
+from ui.schedulers import curves, placement, training
 from ui.sectioned import page
 
 # each section's view: (params, run's result) -> draws it
-VIEWS = {"schedules": curves.show_schedules, "training": training.show_training,
+VIEWS = {"schedules": curves.show_schedules, "placement": placement.show_placement, "training": training.show_training,
          "range_test": training.show_range_test, "batch_size": training.show_batch_size}
 
 
 def settings(p: P) -> None:
     """The curves' widgets: the schedulers, the run they span, then the chosen ones' own settings."""
+    if p.section == "placement":
+        widgets(P, ["placement_scheduler", "lr", "epochs", "steps_per_epoch"])
+        widgets(P, list(READS[p.placement_scheduler]))
+        return
     if p.section == "training":
         widget(P, "train_schedules")  # a row of its own: room for its chips
     if p.section != "schedules":

@@ -584,3 +584,39 @@ def test_the_optimizers_page_races_several_optimizers_and_reports_a_divergence(s
     page.get_by_text(zh.STRINGS["runs.title"].format(count=8)).first.wait_for()
     assert page.get_by_text(zh.STRINGS["opt.diverged"][4:12]).count() == 0  # nobody diverges at the presets here
     shot(page, "optimizers-saddle-zh")
+
+
+def test_the_schedulers_page_overlays_two_schedules(server, page):
+    """One schedule from the link, a second added in the multiselect: both drawn on one chart, both in
+    the table and the link; then where scheduler.step() goes, in Chinese, with torch's warning."""
+    from ui.locales import en, zh
+
+    page.goto(f"{server}/schedulers?schedulers=step")
+    settle(page)
+    page.get_by_role("heading", name=en.STRINGS["sch.schedules"]).wait_for()
+    no_exception(page)
+    picker = page.locator('[data-testid="stMultiSelect"]', has_text=en.STRINGS["param.sch.schedulers"]).first
+    picker.wait_for(timeout=120_000)  # the first visit to a page imports torch
+    picker.locator("input").first.click()
+    page.get_by_role("option", name=en.STRINGS["choice.cosine"], exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_url("**schedulers=cosine**")
+    settle(page)
+    no_exception(page)
+    rows = page.locator('[data-testid="stTable"] tbody tr')
+    rows.nth(1).wait_for()
+    assert rows.count() == 2
+    assert [rows.nth(i).locator("td, th").first.inner_text() for i in range(2)] == [
+        en.STRINGS["choice.step"], en.STRINGS["choice.cosine"]]
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    assert chart.locator("canvas, svg").count() > 0
+    assert "schedulers=step" in page.url
+    shot(page, "schedulers-overlay-en")
+
+    page.goto(f"{server}/schedulers?lang=zh&section=placement&placement_scheduler=exponential")
+    settle(page)
+    page.get_by_role("heading", name=zh.STRINGS["sch.placement"]).wait_for()
+    no_exception(page)
+    page.get_by_text(zh.STRINGS["sch.placement.warned"]).wait_for()
+    assert page.locator('[data-testid="stVegaLiteChart"]').first.locator("canvas, svg").count() > 0
+    shot(page, "schedulers-placement-zh")

@@ -25,7 +25,7 @@ from nnkit.experiments.schedulers import RUN_FINALS as SCH_FINALS, RUN_METRICS a
 from nnkit.experiments.optimizers_data import METHODS as DATA_METHODS
 from nnkit.experiments.optimizers_triad import SHARES as TRIAD_SHARES
 from nnkit.landscapes import NAMES as LANDSCAPE_NAMES
-from nnkit.schedules import NAMES as SCHEDULER_NAMES
+from nnkit.schedules import CALLS as SCHEDULER_CALLS, NAMES as SCHEDULER_NAMES
 from nnkit.updates import NAMES as RULE_NAMES
 from ui.locales import en, zh
 
@@ -142,6 +142,8 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"sch.{section}{part}" for section in SCH_SECTIONS for part in ("", ".intro")}
     keys |= {f"sch.runs.{m}" for m in SCH_METRICS + SCH_FINALS}
     keys |= {f"sch.formula.{name}" for name in SCHEDULER_NAMES} | {f"sch.per.{per}" for per in ("batch", "epoch")}
+    keys |= {f"sch.call.{call}" for call in SCHEDULER_CALLS} | {f"sch.placement.before.{k}" for k in ("plateau", "other")}
+    keys |= {f"sch.placement.{part}.{k}" for part in ("count", "comment") for k in ("plateau", "batch", "epoch")}
     keys |= {f"sch.outcome.{o}" for o in ("completed", "stopped", "diverged")}
     keys |= {f"sch.range.rate.{r}" for r in SCH_RATES} | {f"sch.batch.run.{r}" for r in ("small", "large", "scaled")}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",

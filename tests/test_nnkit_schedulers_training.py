@@ -49,7 +49,7 @@ def test_each_schedule_trains_the_same_network_on_the_same_batches_and_the_rates
 
 
 def test_the_warmup_preset_blows_up_without_warmup_and_trains_with_it():
-    guided = next(g for g in S.GUIDED if g.id == "warmup")
+    guided = next(g for g in S.GUIDED if g.id == "warmup_rescue")
     summary = S.summary(S.run(guided.params(P)))
     s = summary["schedules"]
     assert s["cosine"]["max_batch_loss"] > 20 and s["cosine"]["val_accuracy"] < 0.6

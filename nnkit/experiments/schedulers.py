@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from nnkit.experiments import schedulers_curves as curves_part
+from nnkit.experiments import schedulers_curves as curves_part, schedulers_placement as placement_part
 from nnkit.experiments import schedulers_range as range_part, schedulers_training as training_part
 from nnkit.experiments.base import Experiment, Section, Sections, param
 from nnkit.schedules import NAMES as SCHEDULER_NAMES
 
-PARTS: dict[str, Section] = {"schedules": curves_part.SCHEDULES, "training": training_part.TRAINING,
-                             "range_test": range_part.RANGE_TEST, "batch_size": range_part.BATCH_SIZE}
+PARTS: dict[str, Section] = {"schedules": curves_part.SCHEDULES, "placement": placement_part.PLACEMENT,
+                             "training": training_part.TRAINING, "range_test": range_part.RANGE_TEST,
+                             "batch_size": range_part.BATCH_SIZE}
 # the page's sections in the course's order (学习率调节器: what each schedule does, how it is called, then
 # training with them, choosing the rate they start from, and the factors such as the batch size);
 # the picker offers those that exist
@@ -57,6 +58,8 @@ class SchedulersParams:
     plateau_factor: float = param(0.5, "float", lo=0.05, hi=0.95, step=0.05)
     patience: int = param(3, "int", lo=0, hi=20, step=1)
     loss_noise: float = param(0.02, "float", lo=0.0, hi=0.2, step=0.005)
+    # placement: where scheduler.step() goes (the chosen scheduler keeps its settings above)
+    placement_scheduler: str = param("step", "choice", choices=SCHEDULER_NAMES)
     # training: the digits MLP trained once per chosen schedule (lengths from this run, shapes from above)
     train_schedules: tuple = param(("fixed", "cosine", "warmup_cosine"), "multi",
                                    choices=training_part.TRAIN_CHOICES, min_len=1, max_len=4)

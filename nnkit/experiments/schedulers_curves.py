@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from nnkit import schedules
-from nnkit.experiments.base import ParamError, Section, comments
-from nnkit.experiments.base import fmt
+from nnkit.experiments.base import Guided, ParamError, Section, fmt
 
 RUN = ("schedulers", "lr", "epochs", "steps_per_epoch")
 
@@ -20,29 +19,29 @@ def reads(p) -> tuple[str, ...]:
 
 
 def check(p) -> None:
+    check_settings(p, p.schedulers)
+
+
+def check_settings(p, names) -> None:
     """MultiStepLR counts whole epochs; the warm-up must end before the run does."""
-    if "multistep" in p.schedulers and any(not float(m).is_integer() for m in p.milestones):
+    if "multistep" in names and any(not float(m).is_integer() for m in p.milestones):
         raise ParamError("not_int", f"milestones: {', '.join(fmt(m) for m in p.milestones)} are not whole epochs",
                          name="milestones", value=", ".join(fmt(m) for m in p.milestones))
     total = p.epochs * p.steps_per_epoch
-    if "warmup_cosine" in p.schedulers and p.warmup_steps >= total:
+    if "warmup_cosine" in names and p.warmup_steps >= total:
         raise ParamError("outside", f"warmup_steps: {p.warmup_steps} is outside [1, {total - 1}]",
                          name="warmup_steps", value=str(p.warmup_steps), range=f"[1, {total - 1}]")
 
 
-def losses(p) -> list[float]:
-    return schedules.plateau_loss(p.epochs, p.loss_noise, p.seed)
-
-
 def run_schedules(p, callback: Callable[[dict], None] | None = None) -> dict:
     check(p)
+    val_loss = schedules.plateau_loss(p.epochs, p.loss_noise, p.seed) if "plateau" in p.schedulers else None
     curves = {}
     for name in p.schedulers:
         steps = schedules.steps_of(name, p.epochs, p.steps_per_epoch)
-        curves[name] = {"per_batch": name in schedules.PER_BATCH,
-                        "lrs": schedules.curve(name, p, steps, losses(p) if name == "plateau" else None)}
-    return {"section": "schedules", "steps_per_epoch": p.steps_per_epoch, "curves": curves,
-            "val_loss": losses(p) if "plateau" in p.schedulers else None, "stopped": False}
+        curves[name] = {"per_batch": name in schedules.PER_BATCH, "lrs": schedules.curve(name, p, steps, val_loss)}
+    return {"section": "schedules", "steps_per_epoch": p.steps_per_epoch, "curves": curves, "val_loss": val_loss,
+            "stopped": False}
 
 
 def summary_schedules(result: dict) -> dict:
@@ -58,9 +57,19 @@ def shown_schedules(result: dict) -> list:
 
 
 def export_schedules(p, lang: str = "en") -> str:
-    return ""
+    from nnkit.experiments.schedulers_export import schedules_script
 
+    return schedules_script(p, lang)
+
+
+GUIDED = (
+    # measured: warm-up starts at 0.001, OneCycle at 0.004, cosine at 0.1; all three peak at 0.1
+    Guided("warmup", {"section": "schedules", "schedulers": "warmup_cosine,onecycle,cosine"},
+           lambda s: abs(s["schedules"]["warmup_cosine"]["first"] - 0.001) < 1e-12
+           and abs(s["schedules"]["onecycle"]["first"] - 0.004) < 1e-12 and s["schedules"]["cosine"]["first"] == 0.1
+           and all(abs(c["max"] - 0.1) < 1e-12 for c in s["schedules"].values())),
+)
 
 SCHEDULES = Section(settings=RUN + tuple(dict.fromkeys(n for names in schedules.READS.values() for n in names)),
                     run=run_schedules, summary=summary_schedules, shown=shown_schedules, epochs=lambda p: 0,
-                    export=export_schedules, reads=reads, check=check)
+                    export=export_schedules, guided=GUIDED, reads=reads, check=check)

@@ -1,224 +1,150 @@
-"""The exported scripts of the Schedulers page's training, range test and batch-size sections: the digits,
-the MLP, the textbook training loop with `scheduler.step()` after `optimizer.step()` (per batch or per epoch,
-ReduceLROnPlateau fed the validation loss), printing the numbers the page shows."""
+"""The Schedulers page's code export: self-contained scripts that build each torch scheduler with the
+page's settings, step it as the page does and print the page's numbers (comments in en or zh)."""
 
 from __future__ import annotations
 
 from nnkit import schedules
-from nnkit.datasets.images import DIGITS_SEED, DIGITS_TEST_FRACTION
-from nnkit.experiments.base import comments
-from nnkit.experiments.classification_export import _DIGITS
-from nnkit.experiments.schedulers_training import HIDDEN, MOMENTUM, VAL_FRACTION, spanning
+from nnkit.experiments.base import comments, fmt
 
 COMMENTS = {
-    "en": {"settings": "NN Playground - Schedulers ({section}), exported with these settings:",
-           "needs": "Needs torch, numpy and scikit-learn.",
-           "digits": "scikit-learn's real 8x8 digits, the app's stratified 80/20 split (test set aside).",
-           "split": "a stratified validation split of the training images, drawn with the seed",
-           "order": "epoch e's batch order depends on seed + e alone, as in the app",
-           "after": "scheduler.step() after optimizer.step(): per batch for warm-up and OneCycle",
-           "epoch": "per epoch for the others; ReduceLROnPlateau is fed the validation loss",
-           "smooth": "the range test: the rate grows by the same factor every batch; fastai's smoothed loss",
-           "blowup": "stop when the smoothed loss passes 4 x its lowest; suggest a tenth of the best rate"},
-    "zh": {"settings": "NN Playground - 学习率调节器({section}),导出时的设置:",
-           "needs": "需要 torch、numpy 和 scikit-learn。",
-           "digits": "scikit-learn 自带的真实 8x8 手写数字,与应用相同的分层 80/20 划分(测试集留在一边)。",
-           "split": "按类别分层、由种子抽取的验证集划分",
-           "order": "第 e 轮的批量顺序只取决于 seed + e,与应用中相同",
-           "after": "scheduler.step() 放在 optimizer.step() 之后:预热和 OneCycle 每个批量调用一次",
-           "epoch": "其余的每轮调用一次;ReduceLROnPlateau 要传入验证损失",
-           "smooth": "学习率范围测试:每个批量把学习率乘以同一个倍数;损失按 fastai 的方法平滑",
-           "blowup": "平滑损失超过最低值的 4 倍就停止;建议取最佳学习率的十分之一"},
+    "en": {"settings": "NN Playground - Learning-rate schedulers, exported with these settings:",
+           "stand_in": "a scheduler only reads and writes the optimizer's lr: one stand-in parameter will do",
+           "order": "optimizer.step() first, then scheduler.step()",
+           "loss": "the stated synthetic validation loss that ReduceLROnPlateau reacts to",
+           "batch": "per batch: warm-up counted in iterations, OneCycle",
+           "epoch": "per epoch: the others (ReduceLROnPlateau with the epoch's validation loss)",
+           "before": "the mistake: called before optimizer.step() (torch warns; the first rate is skipped)",
+           "count": "the mistake: called per batch instead of per epoch, or the other way round"},
+    "zh": {"settings": "NN Playground - 学习率调节器,导出时的设置:",
+           "stand_in": "调节器只读写优化器的 lr:一个替身参数就够了",
+           "order": "先 optimizer.step(),再 scheduler.step()",
+           "loss": "写明公式的合成验证损失,ReduceLROnPlateau 根据它调整",
+           "batch": "每个小批量调用:以迭代次数计的预热、OneCycle",
+           "epoch": "每轮调用:其余的(ReduceLROnPlateau 传入这一轮的验证损失)",
+           "before": "错误用法:在 optimizer.step() 之前调用(torch 会警告,第一个学习率被跳过)",
+           "count": "错误用法:本该每轮调用却每个小批量调用,或者反过来"},
 }
 
-_HEAD = '''"""{c[settings]}
+
+def constructor(name: str, p, steps: int) -> str:
+    """The torch code that nnkit.schedules.make runs for `name` (the export test holds them together)."""
+    if name == "step":
+        return f"lr_scheduler.StepLR(optimizer, step_size={p.step_size}, gamma={fmt(p.step_gamma)})"
+    if name == "multistep":
+        marks = [int(m) for m in p.milestones]
+        return f"lr_scheduler.MultiStepLR(optimizer, milestones={marks}, gamma={fmt(p.multistep_gamma)})"
+    if name == "exponential":
+        return f"lr_scheduler.ExponentialLR(optimizer, gamma={fmt(p.exp_gamma)})"
+    if name == "cosine":
+        return f"lr_scheduler.CosineAnnealingLR(optimizer, T_max={p.t_max}, eta_min={fmt(p.eta_min)})"
+    if name == "warm_restarts":
+        return f"lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0={p.t_0}, T_mult={p.t_mult}, eta_min={fmt(p.eta_min)})"
+    if name == "warmup_cosine":
+        w = p.warmup_steps
+        return (f"lr_scheduler.SequentialLR(optimizer, [\n"
+                f"        lr_scheduler.LinearLR(optimizer, start_factor={fmt(p.start_factor)}, end_factor=1.0, total_iters={w}),\n"
+                f"        lr_scheduler.CosineAnnealingLR(optimizer, T_max={steps - w}, eta_min={fmt(p.eta_min)})],\n"
+                f"        milestones=[{w}])")
+    if name == "onecycle":
+        return (f"lr_scheduler.OneCycleLR(optimizer, max_lr={fmt(p.lr)}, total_steps={steps}, pct_start={fmt(p.pct_start)}, "
+                f"div_factor={fmt(p.div_factor)}, final_div_factor={fmt(p.final_div_factor)})")
+    if name == "plateau":
+        return f"lr_scheduler.ReduceLROnPlateau(optimizer, mode=\"min\", factor={fmt(p.plateau_factor)}, patience={p.patience})"
+    raise ValueError(f"unknown scheduler {name!r}")
+
+
+def _head(p, names: tuple[str, ...], c: dict) -> str:
+    settings = "\n".join(f"    {n} = {getattr(p, n)!r}" for n in names)
+    return f'''"""{c['settings']}
 {settings}
-{c[needs]}
 """
 import math
 
-import numpy as np
 import torch
-from torch import nn
 from torch.optim import lr_scheduler
 
-SEED = {seed}
+torch.manual_seed({p.seed})
+epochs, batches = {p.epochs}, {p.steps_per_epoch}
+z = torch.randn(epochs, generator=torch.Generator().manual_seed({p.seed}), dtype=torch.float64)
+val_losses = [0.3 + math.exp(-e / 5) + {fmt(p.loss_noise)} * z[e].item() for e in range(epochs)]  # {c['loss']}
 
 
-{load_data}
+def new_optimizer():
+    weight = torch.zeros(1, requires_grad=True)  # {c['stand_in']}
+    return weight, torch.optim.SGD([weight], lr={fmt(p.lr)}, momentum=0.9)
 
-def validation_split(labels, fraction, seed):
-    """{c[split]}"""
-    generator = torch.Generator().manual_seed(seed)
-    held_out = torch.zeros(len(labels), dtype=torch.bool)
-    for label in range(int(labels.max()) + 1):
-        members = torch.nonzero(labels == label).flatten()
-        picked = torch.randperm(len(members), generator=generator)[:round(len(members) * fraction)]
-        held_out[members[picked]] = True
-    return torch.nonzero(~held_out).flatten(), torch.nonzero(held_out).flatten()
-
-
-(images, labels), _ = load_data()
-train_idx, val_idx = validation_split(labels, {val_fraction!r}, SEED)
-x = images.float().div(255).flatten(1)
-train, val = (x[train_idx], labels[train_idx]), (x[val_idx], labels[val_idx])
-loss_fn = nn.CrossEntropyLoss()
-
-
-def network():
-    torch.manual_seed(SEED)
-    return nn.Sequential(nn.Linear(64, {hidden}), nn.ReLU(), nn.Linear({hidden}, 10))
-
-
-def make_optimizer(name, model, lr):
-    if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=lr, momentum={momentum!r})
-    return torch.optim.Adam(model.parameters(), lr=lr)
-
-
-@torch.no_grad()
-def evaluate(model, data):
-    model.eval()
-    out = model(data[0])
-    model.train()
-    return float(loss_fn(out, data[1])), (out.argmax(1) == data[1]).float().mean().item()
-
-
-def train_with(model, optimizer, scheduler, per_batch, epochs, batch_size, listen=None):
-    n, lrs = len(train[0]), []
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(SEED + epoch))  # {c[order]}
-        for i in range(0, n, batch_size):
-            idx = order[i:i + batch_size]
-            optimizer.zero_grad()
-            loss = loss_fn(model(train[0][idx]), train[1][idx])
-            if not math.isfinite(loss.item()):
-                return "diverged", lrs, None
-            loss.backward()
-            optimizer.step()
-            lrs.append(optimizer.param_groups[0]["lr"])
-            if listen is not None and listen(loss.item(), lrs[-1]):
-                return "stopped", lrs, None
-            if scheduler is not None and per_batch:  # {c[after]}
-                scheduler.step()
-        val_loss, val_acc = evaluate(model, val)
-        if isinstance(scheduler, lr_scheduler.ReduceLROnPlateau):  # {c[epoch]}
-            scheduler.step(val_loss)
-        elif scheduler is not None and not per_batch:
-            scheduler.step()
-    return "completed", lrs, (val_loss, val_acc)
-'''
-
-_TRAINING = '''
-EPOCHS, BATCH_SIZE, LR, OPTIMIZER = {epochs}, {batch}, {lr!r}, {optimizer!r}
-STEPS_PER_EPOCH = math.ceil(len(train[0]) / BATCH_SIZE)
-SCHEDULES = {{
-{schedules}
-}}
-for name, (build, per_batch) in SCHEDULES.items():
-    model = network()
-    optimizer = make_optimizer(OPTIMIZER, model, LR)
-    outcome, lrs, scores = train_with(model, optimizer, build(optimizer), per_batch, EPOCHS, BATCH_SIZE)
-    if scores is None:
-        print(f"{{name}}: {{outcome}} after {{len(lrs)}} steps")
-    else:
-        print(f"{{name}}: val_loss {{scores[0]:.8f}} val_accuracy {{scores[1]:.8f}} lr_last {{lrs[-1]:.8g}}")
-'''
-
-_RANGE = '''
-START_LR, END_LR, STEPS, BATCH_SIZE, EPOCHS, OPTIMIZER = {start!r}, {end!r}, {steps}, {batch}, {epochs}, {optimizer!r}
-model = network()
-optimizer = make_optimizer(OPTIMIZER, model, START_LR)
-# {c[smooth]}
-scheduler = lr_scheduler.ExponentialLR(optimizer, (END_LR / START_LR) ** (1 / max(STEPS - 1, 1)))
-smoothed, average = [], 0.0
-
-
-def listen(loss, lr):  # {c[blowup]}
-    global average
-    average = 0.98 * average + 0.02 * loss
-    smoothed.append(average / (1 - 0.98 ** (len(smoothed) + 1)))
-    return smoothed[-1] > 4 * min(smoothed) or len(smoothed) == STEPS
-
-
-_, lrs, _ = train_with(model, optimizer, scheduler, True, math.ceil(STEPS / math.ceil(len(train[0]) / BATCH_SIZE)),
-                       BATCH_SIZE, listen)
-best = min(range(len(smoothed)), key=smoothed.__getitem__)
-print(f"range test: {{len(lrs)}} batches, lowest smoothed loss {{smoothed[best]:.8f}} at {{lrs[best]:.8g}}, "
-      f"suggested {{lrs[best] / 10:.8g}}")
-for name, lr in (("suggested", lrs[best] / 10), ("minimum", lrs[best]), ("blow_up", lrs[-1])):
-    model = network()
-    outcome, _, scores = train_with(model, make_optimizer(OPTIMIZER, model, lr), None, False, EPOCHS, BATCH_SIZE)
-    print(f"{{name}}: lr {{lr:.8g}} " + (f"val_loss {{scores[0]:.8f}} val_accuracy {{scores[1]:.8f}}" if scores
-                                          else outcome))
-'''
-
-_BATCH = '''
-B, K, LR, EPOCHS = {base}, {factor}, {lr!r}, {epochs}
-for name, batch_size, lr in (("small", B, LR), ("large", K * B, LR), ("scaled", K * B, K * LR)):
-    model = network()
-    outcome, lrs, scores = train_with(model, make_optimizer("sgd", model, lr), None, False, EPOCHS, batch_size)
-    print(f"{{name}}: batch {{batch_size}} lr {{lr:.8g}} steps {{len(lrs)}} " +
-          (f"val_loss {{scores[0]:.8f}} val_accuracy {{scores[1]:.8f}}" if scores else outcome))
 '''
 
 
-def constructor(name: str, s, steps: int) -> str:
-    """The code that builds `name` as nnkit.schedules.make does, on `optimizer`, with settings `s`."""
-    code = {
-        "fixed": "None",
-        "step": f"lr_scheduler.StepLR(optimizer, step_size={s.step_size}, gamma={s.step_gamma!r})",
-        "multistep": f"lr_scheduler.MultiStepLR(optimizer, milestones={[int(m) for m in s.milestones]}, "
-                     f"gamma={s.multistep_gamma!r})",
-        "exponential": f"lr_scheduler.ExponentialLR(optimizer, gamma={s.exp_gamma!r})",
-        "cosine": f"lr_scheduler.CosineAnnealingLR(optimizer, T_max={s.t_max}, eta_min={s.eta_min!r})",
-        "warm_restarts": f"lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0={s.t_0}, T_mult={s.t_mult}, "
-                         f"eta_min={s.eta_min!r})",
-        "warmup_cosine": f"lr_scheduler.SequentialLR(optimizer, [lr_scheduler.LinearLR(optimizer, start_factor="
-                         f"{s.start_factor!r}, end_factor=1.0, total_iters={s.warmup_steps}), "
-                         f"lr_scheduler.CosineAnnealingLR(optimizer, T_max={steps - s.warmup_steps}, "
-                         f"eta_min={s.eta_min!r})], milestones=[{s.warmup_steps}])",
-        "onecycle": f"lr_scheduler.OneCycleLR(optimizer, max_lr={s.lr!r}, total_steps={steps}, "
-                    f"pct_start={s.pct_start!r}, div_factor={s.div_factor!r}, "
-                    f"final_div_factor={s.final_div_factor!r})",
-        "plateau": f"lr_scheduler.ReduceLROnPlateau(optimizer, mode='min', factor={s.plateau_factor!r}, "
-                   f"patience={s.patience})",
-    }
-    return code[name]
-
-
-def _head(p, section: str, names: list[str], lang: str) -> tuple[dict, str]:
-    c = comments(COMMENTS, lang)
-    c = {**c, "settings": c["settings"].format(section=section)}
-    settings = "\n".join(f"    {n} = {getattr(p, n)!r}" for n in ["section", *names, "seed"])
-    return c, _HEAD.format(c=c, settings=settings, seed=p.seed, val_fraction=VAL_FRACTION, hidden=HIDDEN[0],
-                           momentum=MOMENTUM, load_data=_DIGITS.format(c=c, seed=DIGITS_SEED,
-                                                                       fraction=DIGITS_TEST_FRACTION))
-
-
-def export_training(p, lang: str = "en") -> str:
-    from nnkit.experiments.schedulers_training import batches_per_epoch, digits, reads
-
-    c, head = _head(p, "training", list(reads(p)), lang)
-    s = spanning(p, p.train_epochs, p.train_lr, p.train_warmup)
-    per_epoch = batches_per_epoch(len(digits(p.seed)[0][0]), p.train_batch)
+def _makers(p, names) -> str:
     lines = []
-    for name in p.train_schedules:
-        steps = schedules.steps_of(name, p.train_epochs, per_epoch)
-        build = f"lambda optimizer: {constructor(name, s, steps)}"
-        lines.append(f"    {name!r}: ({build}, {name in schedules.PER_BATCH}),")
-    return head + _TRAINING.format(epochs=p.train_epochs, batch=p.train_batch, lr=p.train_lr,
-                                   optimizer=p.train_optimizer, schedules="\n".join(lines))
+    for name in names:
+        steps = schedules.steps_of(name, p.epochs, p.steps_per_epoch)
+        lines.append(f"    {name!r}: (lambda optimizer: {constructor(name, p, steps)}, {steps}),")
+    return "schedulers = {\n" + "\n".join(lines) + "\n}\n"
 
 
-def export_range_test(p, lang: str = "en") -> str:
-    names = ["rt_optimizer", "rt_start_lr", "rt_end_lr", "rt_steps", "rt_batch", "rt_epochs"]
-    c, head = _head(p, "range_test", names, lang)
-    return head + _RANGE.format(c=c, start=p.rt_start_lr, end=p.rt_end_lr, steps=p.rt_steps, batch=p.rt_batch,
-                                epochs=p.rt_epochs, optimizer=p.rt_optimizer)
+def schedules_script(p, lang: str = "en") -> str:
+    from nnkit.experiments.schedulers_curves import reads
+
+    c = comments(COMMENTS, lang)
+    return _head(p, reads(p), c) + _makers(p, p.schedulers) + f'''
+for name, (make, steps) in schedulers.items():
+    weight, optimizer = new_optimizer()
+    scheduler = make(optimizer)
+    lrs = [optimizer.param_groups[0]["lr"]]
+    for i in range(steps - 1):
+        optimizer.step()  # {c['order']}
+        scheduler.step(val_losses[i]) if name == "plateau" else scheduler.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+    print(f"{{name}}: steps {{len(lrs)}}, first {{lrs[0]:.10g}}, last {{lrs[-1]:.10g}}, "
+          f"min {{min(lrs):.10g}}, max {{max(lrs):.10g}}")
+'''
 
 
-def export_batch_size(p, lang: str = "en") -> str:
-    _, head = _head(p, "batch_size", ["bs_base", "bs_factor", "bs_lr", "bs_epochs"], lang)
-    return head + _BATCH.format(base=p.bs_base, factor=p.bs_factor, lr=p.bs_lr, epochs=p.bs_epochs)
+def placement_script(p, lang: str = "en") -> str:
+    from nnkit.experiments.schedulers_placement import reads
+
+    c = comments(COMMENTS, lang)
+    name = p.placement_scheduler
+    return _head(p, reads(p), c) + _makers(p, (name,)) + f'''import warnings
+
+name = {name!r}
+make, _ = schedulers[name]
+for call in ("right", "before", "wrong_count"):
+    weight, optimizer = new_optimizer()
+    scheduler = make(optimizer)
+    per_batch = (name in ("warmup_cosine", "onecycle")) != (call == "wrong_count")  # {c['count']}
+    measured, used, warned, error = [], [], False, None
+
+    def advance():
+        if name != "plateau":
+            scheduler.step()
+        elif measured:  # ReduceLROnPlateau needs the last measured validation loss
+            scheduler.step(measured[-1])
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            for epoch in range(epochs):
+                if call == "before" and not per_batch:
+                    advance()  # {c['before']}
+                for batch in range(batches):
+                    if call == "before" and per_batch:
+                        advance()  # {c['before']}
+                    optimizer.zero_grad()
+                    weight.sum().backward()
+                    used.append(optimizer.param_groups[0]["lr"])
+                    optimizer.step()
+                    if call != "before" and per_batch:
+                        advance()  # {c['batch']}
+                measured.append(val_losses[epoch])
+                if call != "before" and not per_batch:
+                    advance()  # {c['epoch']}
+        except (TypeError, ValueError) as err:
+            error = f"{{type(err).__name__}}: {{err}}"
+    warned = any("lr_scheduler.step()" in str(w.message) for w in caught)
+    change = next((i for i, lr in enumerate(used) if lr != used[0]), None)
+    print(f"{{call}}: first {{used[0]:.10g}}, last {{used[-1]:.10g}}, min {{min(used):.10g}}, max {{max(used):.10g}}, "
+          f"first change at batch {{change}}, torch warned {{warned}}, error {{error}}")
+'''

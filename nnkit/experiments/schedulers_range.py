@@ -99,9 +99,9 @@ def shown_batch(result: dict) -> list:
 
 def _export(section: str):
     def export(p, lang: str = "en") -> str:
-        from nnkit.experiments import schedulers_export
+        from nnkit.experiments import schedulers_training_export
 
-        return getattr(schedulers_export, f"export_{section}")(p, lang)
+        return getattr(schedulers_training_export, f"export_{section}")(p, lang)
     return export
 
 

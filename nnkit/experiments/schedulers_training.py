@@ -159,7 +159,7 @@ def _warmup_holds(summary: dict) -> bool:
 
 
 def export_training(p, lang: str = "en") -> str:
-    from nnkit.experiments.schedulers_export import export_training as export
+    from nnkit.experiments.schedulers_training_export import export_training as export
 
     return export(p, lang)
 
@@ -168,5 +168,5 @@ TRAINING = Section(
     settings=RUN + tuple(dict.fromkeys(n for names in schedules.READS.values() for n in names)),
     run=run_training, summary=summary_training, shown=shown_training,
     epochs=lambda p: p.train_epochs * len(p.train_schedules), export=export_training, reads=reads, check=check,
-    guided=(Guided("warmup", {"section": "training", "train_schedules": "cosine,warmup_cosine",
+    guided=(Guided("warmup_rescue", {"section": "training", "train_schedules": "cosine,warmup_cosine",
                               "train_optimizer": "adam", "train_lr": 0.3, "train_warmup": 36}, _warmup_holds),))

@@ -13,18 +13,19 @@ from ui.params import choice_label
 MAX_POINTS = 500  # per curve sent to the browser: 10,000 steps thinned evenly, first and last kept
 
 
+def rows_of(lrs: list[float], per_epoch: int, label: str) -> list[dict]:
+    """{"epoch", "lr", "schedule"} rows of one curve of `per_epoch` rates an epoch; a rate holds until
+    the next, so the last is repeated at the run's end; thinned evenly to MAX_POINTS."""
+    points = [(i / per_epoch, lr) for i, lr in enumerate(lrs)] + [(len(lrs) / per_epoch, lrs[-1])]
+    stride = max(1, -(-len(points) // MAX_POINTS))
+    kept = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
+    return [{"epoch": x, "lr": lr, "schedule": label} for x, lr in kept]
+
+
 def curve_rows(result: dict) -> list[dict]:
-    """One row per drawn point: {"epoch", "lr", "schedule"}; a per-epoch rate holds for its whole
-    epoch, so the last one is repeated at the run's end."""
-    rows = []
-    for name, c in result["curves"].items():
-        lrs, label = c["lrs"], choice_label(name)
-        per = result["steps_per_epoch"] if c["per_batch"] else 1
-        points = [(i / per, lr) for i, lr in enumerate(lrs)] + [(len(lrs) / per, lrs[-1])]
-        stride = max(1, -(-len(points) // MAX_POINTS))
-        kept = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
-        rows += [{"epoch": x, "lr": lr, "schedule": label} for x, lr in kept]
-    return rows
+    """The rows of every chosen scheduler's curve, on one epoch axis."""
+    return [row for name, c in result["curves"].items()
+            for row in rows_of(c["lrs"], result["steps_per_epoch"] if c["per_batch"] else 1, choice_label(name))]
 
 
 def show_schedules(p, result: dict) -> None:
