@@ -518,11 +518,12 @@ def loss_over_lr(rows: list[dict], x_title: str, loss_title: str, lr_title: str,
 
 @cached
 def range_test(rows: list[dict], marks: list[dict], x_title: str, y_title: str, height: int = 300) -> dict:
-    """The LR range test: rows {"lr", "loss", "curve"} (the batch loss and its smoothed value) against
-    a log rate axis; `marks` {"lr", "label"} are vertical rules (the suggestion, the minimum)."""
+    """The LR range test: rows {"lr", "loss", "curve"} (the batch loss and its smoothed value, log scale)
+    against a log rate axis; `marks` {"lr", "label"} are vertical rules (the suggestion, the minimum)."""
     order = list(dict.fromkeys(r["curve"] for r in rows))
     curves = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
-        x=alt.X("lr:Q", title=x_title, scale=alt.Scale(type="log")), y=alt.Y("loss:Q", title=y_title),
+        x=alt.X("lr:Q", title=x_title, scale=alt.Scale(type="log")),
+        y=alt.Y("loss:Q", title=y_title, scale=alt.Scale(type="log")),  # the blow-up is 50x the rest
         color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=order, scheme="category10"),
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("lr:Q", format=".4g"), alt.Tooltip("loss:Q", format=".4g"), "curve"])

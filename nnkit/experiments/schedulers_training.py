@@ -110,13 +110,15 @@ def record_of(p, names: list[str], settings_override: dict, fitted, **numbers):
 # --- the training section -------------------------------------------------------------------------
 
 RUN = ("train_schedules", "train_optimizer", "train_lr", "train_epochs", "train_batch", "train_warmup")
+# the schedules' lengths come from the run (`spanning`); the synthetic loss is the curves section's alone
+NOT_READ = {"t_max", "step_size", "t_0", "milestones", "warmup_steps", "loss_noise"}
+SHAPES = tuple(dict.fromkeys(n for names in schedules.READS.values() for n in names if n not in NOT_READ))
 
 
 def reads(p) -> tuple[str, ...]:
     """The run's settings, then the shapes of the chosen schedules (their lengths come from the run)."""
-    lengths = {"t_max", "step_size", "t_0", "milestones", "warmup_steps", "loss_noise"}
     return RUN + tuple(dict.fromkeys(n for name in p.train_schedules if name != "fixed"
-                                     for n in schedules.READS[name] if n not in lengths))
+                                     for n in schedules.READS[name] if n not in NOT_READ))
 
 
 def check(p) -> None:
@@ -165,7 +167,7 @@ def export_training(p, lang: str = "en") -> str:
 
 
 TRAINING = Section(
-    settings=RUN + tuple(dict.fromkeys(n for names in schedules.READS.values() for n in names)),
+    settings=RUN + SHAPES,
     run=run_training, summary=summary_training, shown=shown_training,
     epochs=lambda p: p.train_epochs * len(p.train_schedules), export=export_training, reads=reads, check=check,
     guided=(Guided("warmup_rescue", {"section": "training", "train_schedules": "cosine,warmup_cosine",
