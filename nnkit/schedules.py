@@ -42,11 +42,10 @@ FORMULAS = {
     "warmup_cosine": r"\eta_t = \begin{cases} \eta_0\left(f_0 + (1 - f_0)\frac{t}{W}\right) & t < W \\"
                      r" \eta_{min} + \tfrac12(\eta_0 - \eta_{min})\left(1 + \cos\frac{\pi (t - W)}{T - W}\right)"
                      r" & t \ge W \end{cases}",
-    "onecycle": r"\eta_t = \begin{cases} \text{cos-anneal}\left(\frac{\eta_{max}}{d},\ \eta_{max},\ \frac{t}{pT - 1}\right)"
-                r" & t \le pT - 1 \\ \text{cos-anneal}\left(\eta_{max},\ \frac{\eta_{max}}{d\, d_f},\ "
-                r"\frac{t - (pT - 1)}{T - 1 - (pT - 1)}\right) & \text{after} \end{cases},\quad "
-                r"\text{cos-anneal}(a, b, x) = b + \tfrac12(a - b)(1 + \cos \pi x)",
-    "plateau": r"\text{if the loss has not improved for more than } P \text{ epochs: } \eta \leftarrow f \cdot \eta",
+    "onecycle": r"\eta_t = \begin{cases} c\left(\frac{\eta_0}{d},\ \eta_0,\ \frac{t}{pT - 1}\right) & t \le pT - 1 \\"
+                r" c\left(\eta_0,\ \frac{\eta_0}{d\, d_f},\ \frac{t - (pT - 1)}{T - 1 - (pT - 1)}\right) & t > pT - 1"
+                r" \end{cases},\qquad c(a, b, x) = b + \tfrac12(a - b)(1 + \cos \pi x)",
+    "plateau": r"n_{bad} > P \;\Rightarrow\; \eta \leftarrow f \cdot \eta,\ n_{bad} \leftarrow 0",
 }
 
 

@@ -178,3 +178,20 @@ def test_the_exported_placement_script_prints_the_pages_numbers(tmp_path, name):
         s = summary[line.split(":")[0]]
         assert numbers(line) == pytest.approx([s["first"], s["last"], s["min"], s["max"]], rel=1e-5, abs=1e-12)
         assert f"first change at batch {s['first_change']}," in line and f"torch warned {s['warned']}," in line
+
+
+def test_torch_warns_about_the_order_for_every_scheduler_but_warm_restarts():
+    """What the page says about torch's warning (and ReduceLROnPlateau, called before the epoch with the
+    last measured loss, gets what the right call gives it: the same curve)."""
+    warned = {n for n in schedules.NAMES if placed(n)["before"]["warning"] is not None}
+    assert warned == set(schedules.NAMES) - {"warm_restarts", "plateau"}
+    plateau = placed("plateau")
+    assert plateau["before"]["lrs"] == plateau["right"]["lrs"]
+
+
+def test_the_exports_comments_exist_in_both_languages():
+    from nnkit.experiments.schedulers_export import COMMENTS
+
+    assert set(COMMENTS) == {"en", "zh"} and COMMENTS["en"].keys() == COMMENTS["zh"].keys()
+    assert all(text.strip() for table in COMMENTS.values() for text in table.values())
+    assert COMMENTS["zh"]["order"] in schedulers.export_code(P, "zh")
