@@ -165,3 +165,12 @@ def test_the_network_is_the_classification_pages_mlp_shape():
     model = network(0)
     assert [type(m) for m in model] == [nn.Linear, nn.ReLU, nn.Linear] and model[0].in_features == 64
     assert torch.equal(network(0)[0].weight, model[0].weight)
+
+
+def test_the_scripts_comments_exist_in_both_languages():
+    from nnkit.experiments.schedulers_training_export import COMMENTS
+
+    assert COMMENTS["en"].keys() == COMMENTS["zh"].keys() and all(v.strip() for c in COMMENTS.values() for v in c.values())
+    for section in ("training", "range_test"):
+        script = S.export_code(P(section=section), "zh")
+        assert COMMENTS["zh"]["after"] in script and COMMENTS["en"]["after"] not in script
