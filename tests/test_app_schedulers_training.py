@@ -91,4 +91,4 @@ def test_the_range_test_and_the_batch_rule_show_the_clis_numbers():
     at = open_page("schedulers", "en", {"section": "batch_size", "bs_epochs": "2"})
     out = cli({"section": "batch_size", "bs_epochs": "2"})["runs"]
     assert list(at.table[0].value[en.STRINGS["sch.col.val_loss"]]) == [
-        f"{out[n]['val_loss']:.4f}" for n in ("small", "large", "scaled")]
+        f"{out[n]['val_loss']:.4f}" for n in ("base", "unscaled", "scaled")]

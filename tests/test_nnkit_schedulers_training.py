@@ -104,8 +104,8 @@ def test_the_linear_scaling_rule_on_the_digits():
     assert [(r["batch_size"], r["lr"], r["steps"]) for r in summary.values()] == [(32, 0.01, 360), (128, 0.01, 90),
                                                                                  (128, 0.04, 90)]
     # measured: 0.243, 1.545, 0.256
-    assert abs(summary["scaled"]["val_loss"] - summary["small"]["val_loss"]) < 0.05
-    assert summary["large"]["val_loss"] > 4 * summary["small"]["val_loss"]
+    assert abs(summary["scaled"]["val_loss"] - summary["base"]["val_loss"]) < 0.05
+    assert summary["unscaled"]["val_loss"] > 4 * summary["base"]["val_loss"]
 
 
 def test_the_cli_gives_each_schedules_final_scores():
@@ -137,8 +137,9 @@ def test_the_exported_training_script_prints_the_pages_numbers(tmp_path, lang):
 
 
 def test_the_exported_range_test_and_batch_scripts_print_the_pages_numbers(tmp_path):
-    p = small("range_test")
+    p = small("range_test", rt_rates=("suggested", "blow_up"))  # the minimum's rate left out
     page = S.summary(S.run(p))
+    assert list(page["trained"]) == ["suggested", "blow_up"] and S.epochs_total(p) == 1 + 2 * p.rt_epochs
     out = run_script(S.export_code(p), tmp_path)
     batches, best, at, suggested = re.search(
         rf"range test: (\d+) batches, lowest smoothed loss {NUMBER} at {NUMBER}, suggested {NUMBER}", out).groups()
@@ -149,8 +150,9 @@ def test_the_exported_range_test_and_batch_scripts_print_the_pages_numbers(tmp_p
         assert float(acc) == pytest.approx(page["trained"][name]["val_accuracy"], abs=1e-5)
         page["trained"].pop(name)
     assert page["trained"] == {}, out
-    p = small("batch_size", bs_factor=3)
+    p = small("batch_size", bs_factor=3, bs_runs=("scaled", "base"))
     page = S.summary(S.run(p))["runs"]
+    assert list(page) == ["base", "scaled"] and [r["batch_size"] for r in page.values()] == [32, 96]
     out = run_script(S.export_code(p), tmp_path)
     for name, steps, loss, acc in re.findall(rf"^(\w+): batch \d+ lr \S+ steps (\d+) val_loss {NUMBER} "
                                              rf"val_accuracy {NUMBER}$", out, re.M):

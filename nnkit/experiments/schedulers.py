@@ -75,11 +75,13 @@ class SchedulersParams:
     rt_steps: int = param(100, "int", lo=10, hi=500, step=10)
     rt_batch: int = param(32, "int", lo=8, hi=512, step=8)
     rt_epochs: int = param(5, "int", lo=1, hi=30, step=1)
+    rt_rates: tuple = param(range_part.RATES, "multi", choices=range_part.RATES, min_len=1, max_len=3)
     # batch_size: the linear scaling rule, batch B at rate η against batch kB at η and at kη (SGD)
     bs_base: int = param(32, "int", lo=8, hi=128, step=8)
     bs_factor: int = param(4, "int", lo=2, hi=16, step=1)
     bs_lr: float = param(0.01, "float", lo=1e-4, hi=0.1, log=True)
     bs_epochs: int = param(10, "int", lo=1, hi=30, step=1)
+    bs_runs: tuple = param(range_part.BATCH_RUNS, "multi", choices=range_part.BATCH_RUNS, min_len=1, max_len=3)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 

@@ -23,7 +23,8 @@ from nnkit.experiments.base import Guided, Section
 from nnkit.experiments.schedulers_training import digits, finals, network, optimizer_of, record_of, train_schedule
 from nnkit.lr_range import range_test
 
-RATES = ("suggested", "minimum", "blow_up")  # the rates the range test's three networks train at
+RATES = ("suggested", "minimum", "blow_up")  # the rates the range test points to (`rt_rates`: those trained)
+BATCH_RUNS = ("base", "unscaled", "scaled")  # batch B at η, kB at η, kB at kη (`bs_runs`: those trained)
 
 
 def _quiet(callback):
@@ -44,7 +45,8 @@ def run_range(p, callback: Callable[[dict], None] | None = None) -> dict:
         callback({"event": "epoch"})  # the range test itself: one unit of progress
     best = test.lrs[test.best_index]
     result["rates"] = {"suggested": test.suggested_lr, "minimum": best, "blow_up": test.lrs[-1]}
-    for name, lr in result["rates"].items():
+    for name in (r for r in RATES if r in p.rt_rates):
+        lr = result["rates"][name]
         fitted = train_schedule(p, "fixed", data, optimizer=p.rt_optimizer, lr=lr, epochs=p.rt_epochs,
                                 batch_size=p.rt_batch, warmup=1, callback=callback)
         result["fitted"][name] = fitted
@@ -66,13 +68,15 @@ def summary_range(result: dict) -> dict:
 def shown_range(result: dict) -> list:
     p = result["params"]
     names = ["rt_optimizer", "rt_start_lr", "rt_end_lr", "rt_steps", "rt_batch", "rt_epochs"]
-    return [record_of(p, names, {}, f, lr=result["rates"][name]) for name, f in result["fitted"].items() if f.epochs]
+    return [record_of(p, names, {"rt_rates": [name]}, f, lr=result["rates"][name])
+            for name, f in result["fitted"].items() if f.epochs]
 
 
 def run_batch(p, callback: Callable[[dict], None] | None = None) -> dict:
     data = digits(p.seed)
     big = p.bs_base * p.bs_factor
-    runs = {"small": (p.bs_base, p.bs_lr), "large": (big, p.bs_lr), "scaled": (big, p.bs_lr * p.bs_factor)}
+    every = {"base": (p.bs_base, p.bs_lr), "unscaled": (big, p.bs_lr), "scaled": (big, p.bs_lr * p.bs_factor)}
+    runs = {name: every[name] for name in BATCH_RUNS if name in p.bs_runs}
     result = {"section": "batch_size", "params": p, "runs": runs, "fitted": {}, "stopped": False}
     for name, (batch, lr) in runs.items():
         fitted = train_schedule(p, "fixed", data, optimizer="sgd", lr=lr, epochs=p.bs_epochs, batch_size=batch,
@@ -93,8 +97,12 @@ def summary_batch(result: dict) -> dict:
 def shown_batch(result: dict) -> list:
     p = result["params"]
     names = ["bs_base", "bs_factor", "bs_lr", "bs_epochs"]
-    return [record_of(p, names, {}, f, batch_size=result["runs"][name][0], lr=result["runs"][name][1])
-            for name, f in result["fitted"].items() if f.epochs]
+    made = []
+    for name, f in result["fitted"].items():
+        batch, lr = result["runs"][name]
+        if f.epochs:
+            made.append(record_of(p, names, {"bs_runs": [name]}, f, batch_size=batch, lr=lr))
+    return made
 
 
 def _export(section: str):
@@ -114,15 +122,17 @@ def _suggestion_trains(summary: dict) -> bool:
 def _rule_holds(summary: dict) -> bool:
     # measured (k = 8, seed 0; validation loss): 32 at 0.01: 0.243, 256 at 0.01: 2.045, 256 at 0.08: 0.247
     runs = summary["runs"]
-    return (abs(runs["scaled"]["val_loss"] - runs["small"]["val_loss"]) < 0.1
-            and runs["large"]["val_loss"] > 4 * runs["small"]["val_loss"])
+    return (abs(runs["scaled"]["val_loss"] - runs["base"]["val_loss"]) < 0.1
+            and runs["unscaled"]["val_loss"] > 4 * runs["base"]["val_loss"])
 
 
-RANGE_TEST = Section(settings=("rt_optimizer", "rt_start_lr", "rt_end_lr", "rt_steps", "rt_batch", "rt_epochs"),
+RANGE_TEST = Section(settings=("rt_optimizer", "rt_start_lr", "rt_end_lr", "rt_steps", "rt_batch", "rt_epochs",
+                               "rt_rates"),
                      run=run_range, summary=summary_range, shown=shown_range,
-                     epochs=lambda p: 1 + len(RATES) * p.rt_epochs, export=_export("range_test"),
+                     epochs=lambda p: 1 + len(p.rt_rates) * p.rt_epochs, export=_export("range_test"),
                      guided=(Guided("range_adam", {"section": "range_test", "rt_optimizer": "adam"},
                                     _suggestion_trains),))
-BATCH_SIZE = Section(settings=("bs_base", "bs_factor", "bs_lr", "bs_epochs"), run=run_batch, summary=summary_batch,
-                     shown=shown_batch, epochs=lambda p: 3 * p.bs_epochs, export=_export("batch_size"),
+BATCH_SIZE = Section(settings=("bs_base", "bs_factor", "bs_lr", "bs_epochs", "bs_runs"), run=run_batch,
+                     summary=summary_batch, shown=shown_batch, epochs=lambda p: len(p.bs_runs) * p.bs_epochs,
+                     export=_export("batch_size"),
                      guided=(Guided("scaling_k8", {"section": "batch_size", "bs_factor": 8}, _rule_holds),))

@@ -149,6 +149,8 @@ best = min(range(len(smoothed)), key=smoothed.__getitem__)
 print(f"range test: {{len(lrs)}} batches, lowest smoothed loss {{smoothed[best]:.8f}} at {{lrs[best]:.8g}}, "
       f"suggested {{lrs[best] / 10:.8g}}")
 for name, lr in (("suggested", lrs[best] / 10), ("minimum", lrs[best]), ("blow_up", lrs[-1])):
+    if name not in {rates}:
+        continue
     model = network()
     outcome, _, scores = train_with(model, make_optimizer(OPTIMIZER, model, lr), None, False, EPOCHS, BATCH_SIZE)
     print(f"{{name}}: lr {{lr:.8g}} " + (f"val_loss {{scores[0]:.8f}} val_accuracy {{scores[1]:.8f}}" if scores
@@ -157,7 +159,9 @@ for name, lr in (("suggested", lrs[best] / 10), ("minimum", lrs[best]), ("blow_u
 
 _BATCH = '''
 B, K, LR, EPOCHS = {base}, {factor}, {lr!r}, {epochs}
-for name, batch_size, lr in (("small", B, LR), ("large", K * B, LR), ("scaled", K * B, K * LR)):
+for name, batch_size, lr in (("base", B, LR), ("unscaled", K * B, LR), ("scaled", K * B, K * LR)):
+    if name not in {runs}:
+        continue
     model = network()
     outcome, lrs, scores = train_with(model, make_optimizer("sgd", model, lr), None, False, EPOCHS, batch_size)
     print(f"{{name}}: batch {{batch_size}} lr {{lr:.8g}} steps {{len(lrs)}} " +
@@ -190,12 +194,12 @@ def export_training(p, lang: str = "en") -> str:
 
 
 def export_range_test(p, lang: str = "en") -> str:
-    names = ["rt_optimizer", "rt_start_lr", "rt_end_lr", "rt_steps", "rt_batch", "rt_epochs"]
+    names = ["rt_optimizer", "rt_start_lr", "rt_end_lr", "rt_steps", "rt_batch", "rt_epochs", "rt_rates"]
     c, head = _head(p, "range_test", names, lang)
     return head + _RANGE.format(c=c, start=p.rt_start_lr, end=p.rt_end_lr, steps=p.rt_steps, batch=p.rt_batch,
-                                epochs=p.rt_epochs, optimizer=p.rt_optimizer)
+                                epochs=p.rt_epochs, optimizer=p.rt_optimizer, rates=list(p.rt_rates))
 
 
 def export_batch_size(p, lang: str = "en") -> str:
-    _, head = _head(p, "batch_size", ["bs_base", "bs_factor", "bs_lr", "bs_epochs"], lang)
-    return head + _BATCH.format(base=p.bs_base, factor=p.bs_factor, lr=p.bs_lr, epochs=p.bs_epochs)
+    _, head = _head(p, "batch_size", ["bs_base", "bs_factor", "bs_lr", "bs_epochs", "bs_runs"], lang)
+    return head + _BATCH.format(base=p.bs_base, factor=p.bs_factor, lr=p.bs_lr, epochs=p.bs_epochs, runs=list(p.bs_runs))
