@@ -19,10 +19,11 @@ def settings(p: P) -> None:
         widgets(P, ["placement_scheduler", "lr", "epochs", "steps_per_epoch"])
         widgets(P, list(READS[p.placement_scheduler]))
         return
-    if p.section == "training":
-        widget(P, "train_schedules")  # a row of its own: room for its chips
     if p.section != "schedules":
-        widgets(P, [n for n in schedulers.applies(p) if n not in ("section", "seed", "train_schedules")])
+        lists = [n for n in ("train_schedules", "rt_rates", "bs_runs") if n in schedulers.applies(p)]
+        widgets(P, [n for n in schedulers.applies(p) if n not in ("section", "seed", *lists)])
+        for name in lists:  # a row of its own: room for its chips
+            widget(P, name)
         return
     widget(P, "schedulers")
     widgets(P, ["lr", "epochs", "steps_per_epoch"], columns=3)
