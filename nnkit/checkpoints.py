@@ -3,7 +3,8 @@
 1. the state_dict (weights only), as .pt or .safetensors;
 2. the whole model, `torch.save(model)`: a pickle that names the model's class, so it only loads
    where that class can be imported from the same place, and loading it runs code;
-3. a checkpoint: weights, optimizer state, epoch, history and settings, to resume training.
+3. a checkpoint: weights, optimizer state, epoch, history and settings, to resume training, and the
+   learning-rate scheduler's state when there is one (a resumed run continues its schedule).
 
 Uploads are read as safetensors or with `torch.load(weights_only=True)` only, after a size check.
 A whole-model pickle or a TorchScript file is refused with the reason: loading either one means
@@ -97,16 +98,19 @@ def _cpu(value):
 
 
 def checkpoint(model: nn.Module, optimizer: torch.optim.Optimizer, history: list, steps: list,
-               settings: dict) -> bytes:
+               settings: dict, scheduler=None) -> bytes:
     """Everything needed to resume: only tensors, numbers, strings, lists and dicts (weights_only-safe).
 
     `history` holds fit's epoch events, `steps` (loss, batch accuracy or None) pairs; both are
-    stored as tables (tensors): epoch i is row i, a missing accuracy is NaN."""
+    stored as tables (tensors): epoch i is row i, a missing accuracy is NaN. A `scheduler`'s
+    state_dict (numbers, strings and lists for torch's own schedulers) is kept under "scheduler";
+    a checkpoint without one (older files too) holds None there once read."""
     table = torch.tensor([[e[k] for k in HISTORY_FIELDS] for e in history], dtype=torch.float64)
     pairs = torch.tensor([(loss, math.nan if acc is None else acc) for loss, acc in steps], dtype=torch.float32)
     return _save({"format": FORMAT, "model": _cpu_state(model), "optimizer": _cpu(optimizer.state_dict()),
                   "epoch": len(history), "history": table.reshape(-1, len(HISTORY_FIELDS)),
-                  "steps": pairs.reshape(-1, 2), "settings": dict(settings)})
+                  "steps": pairs.reshape(-1, 2), "settings": dict(settings),
+                  "scheduler": None if scheduler is None else _cpu(scheduler.state_dict())})
 
 
 @dataclass
@@ -220,11 +224,13 @@ def _read_checkpoint(content: dict) -> dict:
         raise _damaged("it has no settings")
     if not _is_state_dict(content.get("model")):
         raise _damaged("it has no weights")
+    if not (content.get("scheduler") is None or isinstance(content["scheduler"], dict)):
+        raise _damaged("its scheduler state is not a table of settings")
     records = [{"event": "epoch", "epoch": i, **dict(zip(HISTORY_FIELDS, row))}
                for i, row in enumerate(history.tolist())]
     losses, accuracies = steps[:, 0].tolist(), steps[:, 1].tolist()  # flat lists: 3x faster than rows
     pairs = list(zip(losses, [None if math.isnan(a) else a for a in accuracies]))
-    return {**content, "history": records, "steps": pairs}
+    return {**content, "history": records, "steps": pairs, "scheduler": content.get("scheduler")}
 
 
 def _classify(content) -> ModelFile:
@@ -302,3 +308,29 @@ def load_optimizer(optimizer: torch.optim.Optimizer, saved: dict) -> None:
         if not all(_same_kind(entry[k], v) for k, v in expected[index].items()):
             raise _damaged(f"its optimizer state for weight {index} has a value of the wrong shape or kind")
     optimizer.load_state_dict(saved)
+
+
+def _same_layout(value, like) -> bool:
+    """A scheduler state entry shaped as this scheduler's own: the same keys, list lengths and kinds
+    (any int or float for a number: OneCycleLR keeps 2.0 and 9 side by side; inf is a valid `best`)."""
+    if isinstance(like, dict):
+        return (isinstance(value, dict) and set(value) == set(like)
+                and all(_same_layout(value[k], like[k]) for k in like))
+    if isinstance(like, (list, tuple)):
+        return isinstance(value, (list, tuple)) and len(value) == len(like) and all(map(_same_layout, value, like))
+    if isinstance(like, (int, float)) and not isinstance(like, bool):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    return type(value) is type(like)
+
+
+def load_scheduler(scheduler, saved: dict | None) -> None:
+    """Restore a learning-rate scheduler's state from a checkpoint, or raise ModelFileError.
+
+    `saved` None (a checkpoint from before schedulers, or of a run without one) leaves the scheduler
+    where it starts. Otherwise the state must have the layout of this scheduler's own: a StepLR's state
+    loaded into a CosineAnnealingLR would load without a word and give a wrong curve."""
+    if saved is None:
+        return
+    if not _same_layout(saved, scheduler.state_dict()):
+        raise _damaged(f"its scheduler state is not what {type(scheduler).__name__} keeps")
+    scheduler.load_state_dict(saved)

@@ -20,6 +20,12 @@ the generalisation gap is val_loss - train_loss. The penalty's own value is repo
 "penalty" in step events and "train_penalty" (its average over the epoch's steps) in epoch events.
 Without `penalty`, those keys are absent.
 
+A `scheduler` (torch.optim.lr_scheduler) is stepped after `optimizer.step()`, as PyTorch wants:
+once per epoch by default, or once per batch with `scheduler_step="batch"` (OneCycleLR, per-iteration
+warm-up). A `ReduceLROnPlateau` is stepped once per epoch with the validation loss, so it needs `val`.
+Every step event's "lr" is the rate that step used; an epoch event's "lr" is the rate of its last step
+(for a per-epoch schedule, the rate of the whole epoch), and `FitResult.step_lrs` keeps them all.
+
 `before_step(model)` runs once per step between `loss.backward()` and `optimizer.step()`, the one
 place where gradients exist and can still change (clipping them, reading their norms: see
 nnkit.gradients); a dict it returns joins that step's event.
@@ -50,6 +56,7 @@ class FitResult:
     outcome: str  # "completed", "stopped" or "diverged"
     epochs: list[dict] = field(default_factory=list)  # one "epoch" event per finished epoch
     step_losses: list[float] = field(default_factory=list)
+    step_lrs: list[float] = field(default_factory=list)  # the learning rate each step used
 
     @property
     def final(self) -> dict:
@@ -81,10 +88,17 @@ def evaluate(model: nn.Module, loss_fn: Callable, data: tuple[torch.Tensor, torc
     return metrics
 
 
+SCHEDULER_STEPS = ("epoch", "batch")
+
+
+def _plateau(scheduler) -> bool:
+    return isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+
+
 def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
         train: tuple[torch.Tensor, torch.Tensor], *, epochs: int, batch_size: int | None = None,
         val: tuple[torch.Tensor, torch.Tensor] | None = None, callback: Callback | None = None,
-        scheduler=None, generator: torch.Generator | None = None, start_epoch: int = 0,
+        scheduler=None, scheduler_step: str = "epoch", generator: torch.Generator | None = None, start_epoch: int = 0,
         zero_grad: bool = True, shuffle_seed: int | None = None, score_train: bool = False,
         penalty: Callable[[nn.Module], torch.Tensor] | None = None,
         before_step: Callable[[nn.Module], dict | None] | None = None) -> FitResult:
@@ -99,7 +113,13 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
     `optimizer.zero_grad()`: the regression page shows what it does.
     `penalty(model)` is added to each step's loss before `backward` (see the module docstring for
     what is reported).
+    `scheduler_step` ("epoch" or "batch") says when `scheduler.step()` is called (module docstring).
     """
+    if scheduler_step not in SCHEDULER_STEPS:
+        raise ValueError(f"scheduler_step is 'epoch' or 'batch', not {scheduler_step!r}")
+    if _plateau(scheduler) and (val is None or scheduler_step != "epoch"):
+        raise ValueError("ReduceLROnPlateau is stepped once per epoch with the validation loss: pass val")
+    per_batch = scheduler is not None and scheduler_step == "batch"
     emit = callback or (lambda event: None)
     x, y = train
     n = len(x)
@@ -137,8 +157,11 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                 loss.backward()
                 read = before_step(model) if before_step is not None else None
                 optimizer.step()
-                lr = optimizer.param_groups[0]["lr"]
+                lr = optimizer.param_groups[0]["lr"]  # the rate this step used: read before the scheduler moves it
+                if per_batch:
+                    scheduler.step()
                 result.step_losses.append(loss_value)
+                result.step_lrs.append(lr)
                 loss_sum += loss_value * len(yb)
                 event = {"event": "step", "epoch": epoch, "step": step, "loss": loss_value, "lr": lr, **(read or {})}
                 if penalty is not None:
@@ -151,10 +174,7 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                         event["acc"] = hits.item() / len(yb)
                 emit(event)
                 step += 1
-            if scheduler is not None:
-                scheduler.step()
-            record = {"event": "epoch", "epoch": epoch, "train_loss": loss_sum / n,
-                      "lr": optimizer.param_groups[0]["lr"]}
+            record = {"event": "epoch", "epoch": epoch, "train_loss": loss_sum / n, "lr": lr}
             if classification:
                 record["train_acc"] = int(correct) / n
             if penalty is not None:
@@ -168,6 +188,10 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
             if val is not None:
                 for key, value in evaluate(model, loss_fn, val).items():
                     record[f"val_{key}"] = value
+            if _plateau(scheduler):  # after the epoch's last optimizer.step(), fed what it watches
+                scheduler.step(record["val_loss"])
+            elif scheduler is not None and not per_batch:
+                scheduler.step()
             record["seconds"] = time.perf_counter() - t0
             result.epochs.append(record)
             emit(record)

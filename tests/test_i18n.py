@@ -20,6 +20,7 @@ from nnkit.experiments.dropout import RUN_FINALS as DRP_FINALS, RUN_METRICS as D
 from nnkit.experiments.gradients import RUN_FINALS as GRD_FINALS, RUN_METRICS as GRD_METRICS, SECTIONS as GRD_SECTIONS
 from nnkit.experiments.optimizers import RUN_FINALS as OPT_FINALS, RUN_METRICS as OPT_METRICS, SECTIONS as OPT_SECTIONS
 from nnkit.experiments.overfitting import SECTIONS as OVF_SECTIONS
+from nnkit.experiments.schedulers_range import BATCH_RUNS as SCH_BATCH_RUNS, RATES as SCH_RATES
 from nnkit.experiments.schedulers import RUN_FINALS as SCH_FINALS, RUN_METRICS as SCH_METRICS, SECTIONS as SCH_SECTIONS
 from nnkit.experiments.optimizers_data import METHODS as DATA_METHODS
 from nnkit.experiments.optimizers_triad import SHARES as TRIAD_SHARES
@@ -41,7 +42,7 @@ def test_same_keys_in_both_languages():
 
 PAGE_FILES = ("common", "activations", "regression", "classification", "overfitting", "overfitting_regularization",
               "overfitting_validation", "dropout", "gradients", "optimizers", "optimizers_network",
-              "optimizers_convexity", "schedulers")
+              "optimizers_convexity", "schedulers", "schedulers_training")
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)
@@ -148,6 +149,8 @@ def _keys_built_at_run_time() -> set[str]:
     keys |= {f"sch.formula.{name}" for name in SCHEDULER_NAMES} | {f"sch.per.{per}" for per in ("batch", "epoch")}
     keys |= {f"sch.call.{call}" for call in SCHEDULER_CALLS} | {f"sch.placement.before.{k}" for k in ("plateau", "other")}
     keys |= {f"sch.placement.{part}.{k}" for part in ("count", "comment") for k in ("plateau", "batch", "epoch")}
+    keys |= {f"sch.outcome.{o}" for o in ("completed", "stopped", "diverged")}
+    keys |= {f"sch.range.rate.{r}" for r in SCH_RATES} | {f"sch.batch.run.{r}" for r in SCH_BATCH_RUNS}
     prefix = {"home": "home", "activations": "act", "regression": "reg", "classification": "cls", "overfitting": "ovf",
               "dropout": "drp", "gradients": "grd", "optimizers": "opt", "schedulers": "sch"}  # the text prefix each page passes to header()
     for page in (p.stem for p in (ROOT / "pages").glob("*.py")):

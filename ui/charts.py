@@ -495,3 +495,40 @@ def schedules(rows: list[dict], x_title: str, y_title: str, height: int = 320) -
         strokeDash=alt.StrokeDash("schedule:N", title=None, scale=alt.Scale(domain=order)),
         tooltip=[alt.Tooltip("epoch:Q", format=".4g"), alt.Tooltip("lr:Q", format=".5g"), "schedule"],
     ).properties(height=height).to_dict()
+
+
+@cached
+def loss_over_lr(rows: list[dict], x_title: str, loss_title: str, lr_title: str, height: int = 220) -> dict:
+    """Rows {"step", "loss", "lr", "schedule"}: each schedule's batch losses (log scale) drawn above its
+    learning rate, one shared step axis, so a spike in the loss lines up with the rate that caused it."""
+    order = list(dict.fromkeys(r["schedule"] for r in rows))
+    base = alt.Chart(pd.DataFrame(rows)).encode(
+        x=alt.X("step:Q", title=x_title),
+        color=alt.Color("schedule:N", title=None, scale=alt.Scale(domain=order, scheme="category10"),
+                        legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("schedule:N", title=None, scale=alt.Scale(domain=order)))
+    loss = base.mark_line(opacity=0.85).encode(
+        y=alt.Y("loss:Q", title=loss_title, scale=alt.Scale(type="log")),
+        tooltip=["step", alt.Tooltip("loss:Q", format=".4g"), "schedule"]).properties(height=height)
+    lr = base.mark_line(interpolate="step-after").encode(
+        y=alt.Y("lr:Q", title=lr_title), tooltip=["step", alt.Tooltip("lr:Q", format=".5g"), "schedule"],
+    ).properties(height=height * 2 // 3)
+    return alt.vconcat(loss, lr).resolve_scale(x="shared").to_dict()
+
+
+@cached
+def range_test(rows: list[dict], marks: list[dict], x_title: str, y_title: str, height: int = 300) -> dict:
+    """The LR range test: rows {"lr", "loss", "curve"} (the batch loss and its smoothed value, log scale)
+    against a log rate axis; `marks` {"lr", "label"} are vertical rules (the suggestion, the minimum)."""
+    order = list(dict.fromkeys(r["curve"] for r in rows))
+    curves = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
+        x=alt.X("lr:Q", title=x_title, scale=alt.Scale(type="log")),
+        y=alt.Y("loss:Q", title=y_title, scale=alt.Scale(type="log")),  # the blow-up is 50x the rest
+        color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=order, scheme="category10"),
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("lr:Q", format=".4g"), alt.Tooltip("loss:Q", format=".4g"), "curve"])
+    rules = alt.Chart(pd.DataFrame(marks)).mark_rule(strokeDash=[4, 3], color="gray").encode(
+        x="lr:Q", tooltip=["label", alt.Tooltip("lr:Q", format=".4g")])
+    text = alt.Chart(pd.DataFrame(marks)).mark_text(align="left", dx=4, dy=-120, color="gray").encode(
+        x="lr:Q", text="label")
+    return alt.layer(curves, rules, text).properties(height=height).to_dict()

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from nnkit.experiments import schedulers_curves as curves_part, schedulers_placement as placement_part
+from nnkit.experiments import schedulers_range as range_part, schedulers_training as training_part
 from nnkit.experiments.base import Experiment, Section, Sections, param
 from nnkit.schedules import NAMES as SCHEDULER_NAMES
 
-PARTS: dict[str, Section] = {"schedules": curves_part.SCHEDULES, "placement": placement_part.PLACEMENT}
+PARTS: dict[str, Section] = {"schedules": curves_part.SCHEDULES, "placement": placement_part.PLACEMENT,
+                             "training": training_part.TRAINING, "range_test": range_part.RANGE_TEST,
+                             "batch_size": range_part.BATCH_SIZE}
 # the page's sections in the course's order (学习率调节器: what each schedule does, how it is called, then
 # training with them, choosing the rate they start from, and the factors such as the batch size);
 # the picker offers those that exist
@@ -57,6 +60,28 @@ class SchedulersParams:
     loss_noise: float = param(0.02, "float", lo=0.0, hi=0.2, step=0.005)
     # placement: where scheduler.step() goes (the chosen scheduler keeps its settings above)
     placement_scheduler: str = param("step", "choice", choices=SCHEDULER_NAMES)
+    # training: the digits MLP trained once per chosen schedule (lengths from this run, shapes from above)
+    train_schedules: tuple = param(("fixed", "cosine", "warmup_cosine"), "multi",
+                                   choices=training_part.TRAIN_CHOICES, min_len=1, max_len=4)
+    train_optimizer: str = param("adam", "choice", choices=training_part.OPTIMIZERS)
+    train_lr: float = param(0.01, "float", lo=1e-4, hi=1.0, log=True)
+    train_epochs: int = param(10, "int", lo=1, hi=50, step=1)
+    train_batch: int = param(32, "int", lo=8, hi=512, step=8)
+    train_warmup: int = param(36, "int", lo=1, hi=1000, step=1)
+    # range_test: the LR range test, then the digits MLP trained at the rates it points to
+    rt_optimizer: str = param("sgd", "choice", choices=training_part.OPTIMIZERS)
+    rt_start_lr: float = param(1e-5, "float", lo=1e-7, hi=1e-2, log=True)
+    rt_end_lr: float = param(10.0, "float", lo=0.1, hi=100.0, log=True)
+    rt_steps: int = param(100, "int", lo=10, hi=500, step=10)
+    rt_batch: int = param(32, "int", lo=8, hi=512, step=8)
+    rt_epochs: int = param(5, "int", lo=1, hi=30, step=1)
+    rt_rates: tuple = param(range_part.RATES, "multi", choices=range_part.RATES, min_len=1, max_len=3)
+    # batch_size: the linear scaling rule, batch B at rate η against batch kB at η and at kη (SGD)
+    bs_base: int = param(32, "int", lo=8, hi=128, step=8)
+    bs_factor: int = param(4, "int", lo=2, hi=16, step=1)
+    bs_lr: float = param(0.01, "float", lo=1e-4, hi=0.1, log=True)
+    bs_epochs: int = param(10, "int", lo=1, hi=30, step=1)
+    bs_runs: tuple = param(range_part.BATCH_RUNS, "multi", choices=range_part.BATCH_RUNS, min_len=1, max_len=3)
     seed: int = param(0, "int", lo=0, hi=2**31 - 1, ui=False)
 
 
@@ -78,7 +103,8 @@ def record(p: SchedulersParams, result: dict):
 
 
 RUN_METRICS = ("train_loss", "val_loss", "lr")
-RUN_FINALS = ("val_loss", "val_accuracy")
+# lr and batch_size tell apart the networks of the range test and of the batch-size section
+RUN_FINALS = ("val_loss", "val_accuracy", "lr", "batch_size")
 
 GUIDED = SECTIONED.guided
 

@@ -3,9 +3,9 @@
 from ui.locales import merge
 from ui.locales.zh import (activations, classification, common, dropout, gradients, optimizers, optimizers_convexity,
                            optimizers_network, overfitting, overfitting_regularization, overfitting_validation,
-                           regression, schedulers)
+                           regression, schedulers, schedulers_training)
 
 STRINGS = merge(common.STRINGS, activations.STRINGS, regression.STRINGS, classification.STRINGS,
                overfitting.STRINGS, overfitting_regularization.STRINGS, overfitting_validation.STRINGS, dropout.STRINGS,
                gradients.STRINGS, optimizers.STRINGS, optimizers_network.STRINGS, optimizers_convexity.STRINGS,
-               schedulers.STRINGS)
+               schedulers.STRINGS, schedulers_training.STRINGS)
