@@ -101,20 +101,23 @@ def sh(cmd: list[str], timeout: float | None = None) -> str:
     return done.stdout
 
 
-def make_base(storage: Path) -> None:
+def make_base(storage: Path) -> bool:
+    """Make LOCAL_BASE unless --storage holds it; says whether it made it."""
     if subprocess.run(buildah(storage, "inspect", "--type", "image", LOCAL_BASE), capture_output=True).returncode == 0:
-        return
+        return False
     t0 = time.monotonic()
     for cmd in base_commands(storage):
         sh(cmd)
     ctr = sh(buildah(storage, "from", "scratch")).strip()
     sh(buildah(storage, "add", ctr, str(storage / "base.tar"), "/"))
-    sh(buildah(storage, "config", "--env", "PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    path = "PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    sh(buildah(storage, "config", "--env", path,
                "--env", "LANG=C.UTF-8", "--cmd", "python3", ctr))
     sh(buildah(storage, "commit", "--format", "docker", ctr, LOCAL_BASE))
     sh(buildah(storage, "rm", ctr))
     (storage / "base.tar").unlink()
     print(f"base image {LOCAL_BASE} made from Debian's packages in {time.monotonic() - t0:.0f} s", flush=True)
+    return True
 
 
 def check_config(storage: Path, tag: str) -> dict:
@@ -201,7 +204,8 @@ def test_variant(storage: Path, variant: str, args, pip_conf: Path) -> dict:
         summary = json.loads(sh([*run, *NNKIT_RUN], timeout=600))
         if summary["outcome"] != "completed" or summary["test_accuracy"] < 0.8:
             raise Failed(f"nnkit run inside the image: {summary['outcome']}, test accuracy {summary['test_accuracy']}")
-        report["nnkit_run"] = {"s": round(time.monotonic() - t0, 1), "test_accuracy": round(summary["test_accuracy"], 3)}
+        report["nnkit_run"] = {"s": round(time.monotonic() - t0, 1),
+                               "test_accuracy": round(summary["test_accuracy"], 3)}
     finally:
         sh(buildah(storage, "rm", ctr))
         if not args.keep:
@@ -233,18 +237,20 @@ def main(argv: list[str] | None = None) -> int:
                                     else args.base, pip_conf, args.torch_cpu_index) for v in variants)]:
             print(shlex.join(cmd))
         return 0
-    missing = [tool for tool in ("buildah", "chromium", *(["mmdebstrap"] if args.local_base else [])) if not shutil.which(tool)]
+    tools = ("buildah", "chromium", *(["mmdebstrap"] if args.local_base else []))
+    missing = [tool for tool in tools if not shutil.which(tool)]
     if missing or os.geteuid():
         print(f"image test needs root and {', '.join(missing) or 'nothing else'}: "
               "sudo apt-get install buildah mmdebstrap chromium", file=sys.stderr)
         return 2
+    created = not args.storage.exists()  # a storage we did not create is never wiped, only our images leave it
     args.storage.mkdir(parents=True, exist_ok=True)
     if not args.pip_conf:
         pip_conf.write_text(f"[global]\ncert = {CA_BUNDLE}\ntimeout = 180\n")
-    reports, status = [], 0
+    reports, status, made_base = [], 0, False
     try:
         if args.local_base and not args.skip_build:
-            make_base(args.storage)
+            made_base = make_base(args.storage)
         for variant in variants:
             try:
                 reports.append(test_variant(args.storage, variant, args, pip_conf))
@@ -253,12 +259,15 @@ def main(argv: list[str] | None = None) -> int:
                 status = 1
             print(json.dumps(reports[-1]), flush=True)
     finally:
-        if not args.keep:
+        if not args.keep and created:
             subprocess.run(buildah(args.storage, "rm", "--all"), capture_output=True)
             subprocess.run(buildah(args.storage, "rmi", "--all", "--force"), capture_output=True)
             shutil.rmtree(args.storage, ignore_errors=True)
+        elif not args.keep and made_base:
+            subprocess.run(buildah(args.storage, "rmi", LOCAL_BASE), capture_output=True)
     for r in reports:
-        print(f"{r['variant']}: " + (f"FAILED {r['failed'][:300]}" if "failed" in r else
+        failed = " | ".join(r.get("failed", "").strip().splitlines()[-4:])
+        print(f"{r['variant']}: " + (f"FAILED: {failed}" if "failed" in r else
               f"{r['size']}, built in {r['build_s']} s, healthy in {r['healthy_s']} s as uid {r['server_uid']}, "
               f"{r['pages_opened']} pages without an exception, nnkit run {r['nnkit_run']}, torch {r['torch']}"))
     return status
