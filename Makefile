@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-dev bench lint clean
+.PHONY: run test install install-dev bench lint image-test clean
 
 run: $(VENV)/.installed
 	$(PY) -m streamlit run serve.py --server.port $(PORT)
@@ -17,6 +17,11 @@ bench: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/hadolint Dockerfile
+
+# The image built and run for real (root, buildah, chromium; README "The image, tested"), not in `make test`.
+# IMAGE_TEST_ARGS: e.g. --local-base --variant cuda --variant cpu
+image-test: $(VENV)/.installed-dev
+	$(PY) scripts/image_test.py $(IMAGE_TEST_ARGS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
