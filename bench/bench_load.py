@@ -3,7 +3,7 @@
 For each class size N (ascending, stopping after the first N whose pages take over 3 s): a fresh
 server (serve.py, pinned to two cores with `taskset -c 0,1` as a 2-core server would be), one
 warm-up visitor (every page the class uses, one training), then N visitors arriving over --arrive
-seconds, each a real Streamlit session over the websocket (bench/st_client.py says why not browsers):
+seconds, each a real Streamlit session over the websocket (tests/st_client.py says why not browsers):
 - half of them train on the Classification page, each with its own settings (hidden units and
   learning rate), clicking Train again after a "busy, try again" answer (every --retry s);
 - the others move between Home, Activations, Regression and Classification, one page every --think s,
@@ -13,7 +13,8 @@ connected (and so the memory per session); the time each page took to be drawn (
 the server's "finished": the browser's own drawing is not in it), median, 95th percentile and worst;
 trainings completed, "busy" answers, and that every trainer's page showed the numbers of its own
 settings (checked against the same training run here, after the servers are gone: no cross-talk);
-the load average of the machine (shared with other work) next to each number.
+the CPU the server used (per session and minute: the cost of a learner, whatever else ran), and the
+load average of the machine (shared with other work) next to each number.
 
 Run by hand: python bench/bench_load.py [--port 8671] [--sizes 4,8,16,32] [--window 60].
 Bounded: at most max(--window, training) + a minute per N, loopback only. Writes bench/results/load.json.
@@ -45,6 +46,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS line")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds the process has used (user + system): what the load costs, whatever else runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def settings(i: int, epochs: int) -> dict:
@@ -104,7 +111,7 @@ async def warm_up(url: str, epochs: int) -> None:
 async def load(url: str, pid: int, n: int, args) -> dict:
     out = {"renders": [], "busy": 0, "trained": [], "gave_up": 0, "done": 0, "exceptions": [],
            "leave": asyncio.Event()}
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), cpu_s(pid)
     until = start + args.window
     trainers = n // 2
 
@@ -118,7 +125,11 @@ async def load(url: str, pid: int, n: int, args) -> dict:
     tasks = [asyncio.create_task(arrive(k)) for k in range(n)]
     while out["done"] < n and time.monotonic() < start + args.max_seconds + 30:
         await asyncio.sleep(0.5)
-    loaded = {"rss_mb": rss_mb(pid), "load_average": os.getloadavg(), "seconds": round(time.monotonic() - start, 1)}
+    seconds, used = time.monotonic() - start, cpu_s(pid) - cpu_start
+    loaded = {"rss_mb": rss_mb(pid), "load_average": os.getloadavg(), "seconds": round(seconds, 1),
+              # cores the server kept busy: under 2 while pages were slow means others had the cores
+              "server_cores_used": round(used / seconds, 2),
+              "server_cpu_s_per_session_minute": round(used / n / (seconds / 60), 2)}
     out["leave"].set()
     await asyncio.wait(tasks, timeout=30)
     times = sorted(t for _, t in out["renders"])
@@ -181,8 +192,10 @@ def main() -> None:
     rounds = []
     for n in (int(v) for v in args.sizes.split(",")):
         rounds.append(one_size(n, args))
-        print(f"N={n}: render p95 {rounds[-1]['render_s']['p95']} s, {rounds[-1]['mb_per_session']} MB/session,"
-              f" load {rounds[-1]['with_n_sessions']['load_average']}", flush=True)
+        loaded = rounds[-1]["with_n_sessions"]
+        print(f"N={n}: render p95 {rounds[-1]['render_s']['p95']} s, {rounds[-1]['mb_per_session']} MB/session, "
+              f"{loaded['server_cpu_s_per_session_minute']} CPU s/session/min, {loaded['server_cores_used']} cores, "
+              f"load {loaded['load_average']}", flush=True)
         if rounds[-1]["render_s"]["p95"] > LIMIT_S:
             break
     answering = [r["sessions"] for r in rounds if r["render_s"]["p95"] <= LIMIT_S]
