@@ -149,10 +149,12 @@ def one_size(n: int, args) -> dict:
         while "warm-up finished" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.5)
         idle = {"rss_mb": rss_mb(proc.pid), "load_average": os.getloadavg()}
+        niceness = int(Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
         asyncio.run(warm_up(url, args.epochs))
         warm = {"rss_mb": rss_mb(proc.pid), "load_average": os.getloadavg()}
         result = asyncio.run(load(url, proc.pid, n, args))
     result["idle"], result["after_warm_up_visitor"] = idle, warm
+    result["server_niceness"] = niceness
     result["mb_per_session"] = round((result["with_n_sessions"]["rss_mb"] - warm["rss_mb"]) / n, 1)
     return result
 
@@ -179,9 +181,9 @@ def cross_talk(rounds: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--sizes", default="4,8,16,24,32,48")
+    parser.add_argument("--sizes", default="4,8,16,24,32,48,64")
     parser.add_argument("--cpus", default="0,1", help="taskset's CPU list for the server ('' for none)")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=30, help="long enough for trainings to overlap")
     parser.add_argument("--window", type=float, default=60, help="seconds the viewers browse")
     parser.add_argument("--max-seconds", type=float, default=180, help="the most a trainer keeps trying")
     parser.add_argument("--arrive", type=float, default=10, help="seconds over which the class arrives")

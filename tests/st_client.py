@@ -20,6 +20,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
+FRAGMENT_FINISHED = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
 
 class Session:
@@ -31,7 +32,7 @@ class Session:
         self.headers = headers or {}
         self.page, self.query, self.page_hash = "", "", ""
         self.session_id = ""
-        self.elements: list = []  # what the last full run (and the fragment runs since) drew
+        self.elements: list = []  # what the last full run drew, then what fragment runs redrew since
         self.exceptions: list[str] = []
         self._fragments: dict[str, asyncio.Task] = {}
         self._runs_done = 0
@@ -109,35 +110,44 @@ class Session:
         return time.perf_counter() - start
 
     async def _read(self) -> None:
+        drawing: list = []  # what the run in progress draws
+        registered: set[str] = set()  # fragments with run_every that the run in progress drew
         async for data in self.ws:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
-            if kind == "new_session":  # a full run starts: what it draws replaces the last one's
-                self.elements, self.page_hash = [], msg.new_session.page_script_hash
+            if kind == "new_session":  # a run starts, a full one or a fragment's (both send it)
+                drawing, registered = [], set()
+                self.page_hash = msg.new_session.page_script_hash or self.page_hash
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
-                for task in self._fragments.values():
-                    task.cancel()
-                self._fragments.clear()
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 element = msg.delta.new_element
-                self.elements.append((element.WhichOneof("type"), element))
+                drawing.append((element.WhichOneof("type"), element))
                 if element.WhichOneof("type") == "exception":
                     self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
             elif kind == "auto_rerun":
                 fid, every = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
+                registered.add(fid)
                 if fid not in self._fragments:
                     self._fragments[fid] = asyncio.create_task(self._poll(fid, every))
             elif kind == "stop_auto_rerun":
                 for fid in msg.stop_auto_rerun.fragment_ids:
-                    task = self._fragments.pop(fid, None)
-                    if task:
-                        task.cancel()
+                    self._stop_polling(fid)
             elif kind == "script_finished":
                 async with self._changed:
-                    if msg.script_finished == FINISHED:
+                    if msg.script_finished == FINISHED:  # a full run: its drawing replaces the page
+                        self.elements = drawing
                         self._runs_done += 1
+                        for fid in set(self._fragments) - registered:  # no longer drawn: no longer polled
+                            self._stop_polling(fid)
+                    elif msg.script_finished == FRAGMENT_FINISHED:  # redrew its part: later readings win
+                        self.elements = self.elements + drawing
                     self._changed.notify_all()
+
+    def _stop_polling(self, fragment_id: str) -> None:
+        task = self._fragments.pop(fragment_id, None)
+        if task:
+            task.cancel()
 
     async def _poll(self, fragment_id: str, every: float) -> None:
         """What the frontend does for `st.fragment(run_every=...)`: ask for the fragment's rerun."""

@@ -98,19 +98,24 @@ http {{
         proc.wait(timeout=15)
 
 
+def route_cookie(answer) -> str:
+    """The "nnkit_route=..." cookie nginx set (Streamlit may set cookies of its own beside it)."""
+    cookies = [c.split(";")[0] for c in answer.headers.get_all("Set-Cookie") or []]
+    return next(c for c in cookies if c.startswith("nnkit_route="))
+
+
 def first_visit(url: str) -> str:
     """A browser's first request: the page itself, answered with the route cookie."""
     with urllib.request.urlopen(f"{url}/home", timeout=30) as answer:
-        cookie = answer.headers["Set-Cookie"]
         assert answer.status == 200 and b"<html" in answer.read().lower()
-    return cookie.split(";")[0]  # "nnkit_route=..."
+        return route_cookie(answer)
 
 
 async def visit(url: str, cookie: str) -> list[str]:
     """Open Home, rerun it, change to Activations; then reload (a new websocket) onto Regression."""
     headers = {"Cookie": cookie}
     with urllib.request.urlopen(urllib.request.Request(f"{url}/home", headers=headers), timeout=30) as answer:
-        assert answer.headers["Set-Cookie"].split(";")[0] == cookie  # the route is kept, not drawn again
+        assert route_cookie(answer) == cookie  # the route is kept, not drawn again
     problems = []
     async with Session(url, headers) as s:
         await s.open("home")
