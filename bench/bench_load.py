@@ -182,7 +182,7 @@ def cross_talk(rounds: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--sizes", default="4,8,16,24,32,48,64")
+    parser.add_argument("--sizes", default="4,8,16,32")  # make bench runs it too: a few minutes a size
     parser.add_argument("--cpus", default="0,1", help="taskset's CPU list for the server ('' for none)")
     parser.add_argument("--epochs", type=int, default=30, help="long enough for trainings to overlap")
     parser.add_argument("--window", type=float, default=60, help="seconds the viewers browse")
