@@ -41,15 +41,15 @@ def save(name: str, results: dict) -> None:
 
 
 @contextmanager
-def served(entry: str = "app.py", port: int = 0, env: dict | None = None):
+def served(entry: str = "app.py", port: int = 0, env: dict | None = None, prefix: tuple[str, ...] = ()):
     """A fresh server (`streamlit run entry`) on 127.0.0.1: yields (url, process, log path), the log
-    holding the server's output. port=0 picks a free one."""
+    holding the server's output. port=0 picks a free one; `prefix` wraps the command (`taskset -c 0,1`)."""
     from test_browser import free_port, wait_healthy
 
     port = port or free_port()
     log = Path(tempfile.mkstemp(prefix="nnkit-server-", suffix=".log")[1])
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true",
+        proc = subprocess.Popen([*prefix, sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true",
                                  "--server.port", str(port), "--server.address", "127.0.0.1",
                                  "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})

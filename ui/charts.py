@@ -12,7 +12,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-cached = st.cache_data(show_spinner=False, max_entries=512)
+# Shared by every session of the process, one cache per chart function. An entry holds a whole
+# spec with its data (a decision-region heatmap of 6,400 cells pickles to about 400 KB), and a live
+# training chart adds one at every poll: 64 per function keeps the whole set to tens of MB.
+cached = st.cache_data(show_spinner=False, max_entries=64)
 
 AXIS_EXTENT = 70  # pixels for the y axis of `curves` and `zone_strip`, so that their plots line up on x
 
