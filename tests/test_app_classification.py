@@ -527,6 +527,48 @@ def test_the_step_charts_put_loss_and_accuracy_on_their_own_axes_with_a_trend():
         assert (trend[-1] < trend[window]) if k == 0 else (trend[-1] > trend[window])  # loss falls, accuracy rises
 
 
+def test_an_epoch_ending_while_the_page_draws_is_not_counted_before_its_numbers_are_shown(monkeypatch):
+    """The live view reads the history the training thread appends to. Read twice, an epoch ending in
+    between (while the step charts were drawn: long on a loaded server) showed "epoch 10" with the
+    numbers of epoch 9 (the load test's pages with a lower loss than the same training alone)."""
+    from ui import classifier
+    from ui.training import TrainingJob
+
+    reached, release = threading.Event(), threading.Event()
+    listen, draw = TrainingJob.listen, classifier.step_charts
+
+    def holding(job, event):  # the thread waits at the last step of epoch 2, before epoch 2 is recorded
+        if event["event"] == "step" and job.steps_done == 2 * 36 - 1:
+            reached.set()
+            release.wait(timeout=60)
+        listen(job, event)
+
+    def slow_charts(steps):  # while the charts are drawn, epoch 2 ends
+        run = classifier.st.session_state["cls"]["run"]
+        if reached.is_set() and not release.is_set():
+            release.set()
+            deadline = time.monotonic() + 60
+            while len(run.history) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(run.history) == 2
+        draw(steps)
+
+    monkeypatch.setattr(TrainingJob, "listen", holding)
+    monkeypatch.setattr(classifier, "step_charts", slow_charts)
+    at = open_page("classification", "en", {"epochs": "2"})
+    at.button(key="cls_train").click().run()
+    assert reached.wait(timeout=60)
+    at.run()
+    assert release.is_set()  # the run above drew the page while epoch 2 ended
+    history = at.session_state["cls"]["run"].history
+    shown = int(metric(at, "epoch"))
+    assert (shown, metric(at, "Training loss"), metric(at, "Validation accuracy")) == (
+        shown, f"{history[shown - 1]['train_loss']:.4f}", f"{history[shown - 1]['val_acc']:.2%}")
+    assert at.progress[0].text.startswith(f"Training: epoch {shown} done")
+    wait_for_the_end(at)
+    assert (metric(at, "epoch"), metric(at, "Training loss")) == ("2", f"{history[1]['train_loss']:.4f}")
+
+
 def test_softmax_regression_weights_are_shown_as_one_image_per_class():
     at = train_to_the_end(open_page("classification", "en", {"epochs": "1", "hidden_layers": "0"}))
     assert any(s.value == en.STRINGS["cls.eval.weights"] for s in at.subheader)

@@ -226,12 +226,17 @@ def step_charts(steps: list) -> None:
 
 def _progress(state: dict) -> None:
     run, job = state["run"], state["job"]
+    # One reading of what the training thread appends to: the epoch counter, the numbers and the curves
+    # then describe the same epochs (read apart, an epoch ending in between showed epoch 9's numbers as
+    # epoch 10's). run.epoch is the length of its history.
+    history, steps = list(run.history), list(run.steps)
+    epoch = len(history)
     if job is not None:
         job.poll()
         if job.running and job.stop_requested.is_set():
-            st.progress(job.progress, text=t("cls.train.stopping", epoch=run.epoch + 1))
+            st.progress(job.progress, text=t("cls.train.stopping", epoch=epoch + 1))
         elif job.running:
-            st.progress(job.progress, text=t("cls.train.progress", epoch=run.epoch, steps=job.steps_done))
+            st.progress(job.progress, text=t("cls.train.progress", epoch=epoch, steps=job.steps_done))
         elif job.error is not None:
             st.error(t("cls.train.error", error=f"{type(job.error).__name__}: {job.error}"))
         elif not job.stop_requested.is_set() and job.result is not None and job.result.outcome == "diverged":
@@ -239,7 +244,6 @@ def _progress(state: dict) -> None:
         if not job.running and not state.get("shown_finished"):
             state["shown_finished"] = True
             st.rerun()  # the whole page once: evaluation and files now describe the new weights
-    history, steps = list(run.history), list(run.steps)
     if not steps:
         st.caption(t("cls.train.none"))
         return
@@ -248,7 +252,7 @@ def _progress(state: dict) -> None:
         return
     last = history[-1]
     m = st.columns(4)
-    m[0].metric(t("cls.epoch"), run.epoch)
+    m[0].metric(t("cls.epoch"), epoch)
     m[1].metric(t("cls.train_loss"), f"{last['train_loss']:.4f}")
     m[2].metric(t("cls.train_acc"), f"{last['train_acc']:.2%}")
     m[3].metric(t("cls.val_acc"), f"{last['val_acc']:.2%}")
