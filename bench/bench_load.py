@@ -12,7 +12,8 @@ Reported per N: the server's RSS when idle, after the warm-up visitor, and with 
 connected (and so the memory per session); the time each page took to be drawn (from the request to
 the server's "finished": the browser's own drawing is not in it), median, 95th percentile and worst;
 trainings completed, "busy" answers, and that every trainer's page showed the numbers of its own
-settings (checked against the same training run here, after the servers are gone: no cross-talk);
+settings at the epoch asked for (checked against the same training run here, after the servers are
+gone: no cross-talk, no page whose epoch and numbers disagree);
 the CPU the server used (per session and minute: the cost of a learner, whatever else ran), and the
 load average of the machine (shared with other work) next to each number.
 
@@ -77,7 +78,8 @@ async def trainer(url: str, i: int, epochs: int, retry_s: float, deadline: float
                                     max(1.0, deadline - time.monotonic()))
             if done:
                 metrics = s.metrics()
-                out["trained"].append({"settings": mine, "train_loss": metrics[EN["cls.train_loss"]],
+                out["trained"].append({"settings": mine, "epoch": metrics[EN["cls.epoch"]],
+                                       "train_loss": metrics[EN["cls.train_loss"]],
                                        "val_acc": metrics[EN["cls.val_acc"]], "metrics": metrics,
                                        "progress": [e.progress.text for k, e in s.elements if k == "progress"]})
             break
@@ -161,20 +163,35 @@ def one_size(n: int, args) -> dict:
 
 
 def cross_talk(rounds: list[dict]) -> dict:
-    """Every trainer's page against the same settings trained here: its own numbers, nobody else's."""
+    """Every trainer's page against the same settings trained here: its own numbers, nobody else's.
+
+    The page's epoch, training loss and validation accuracy are compared with the lone run's last
+    epoch. A page that differs is placed: the epoch of the same training, run here for twice as many
+    epochs, whose numbers it shows ("numbers_of_epoch"; None: numbers of no epoch of its own training)
+    tells a page read between two epochs, or trained again, from cross-talk."""
+    from dataclasses import replace
+
     from nnkit.experiments.classification import ClassificationParams, run
+
+    def shown_of(entry: dict, epoch: int) -> dict:
+        return {"epoch": str(epoch), "train_loss": f"{entry['train_loss']:.4f}", "val_acc": f"{entry['val_acc']:.2%}"}
 
     reference, wrong, checked = {}, [], 0
     for r in rounds:
         for shown in r["trained"]:
             key = query(shown["settings"])
+            p = ClassificationParams(**shown["settings"])
             if key not in reference:
-                last = run(ClassificationParams(**shown["settings"]))["run"].history[-1]
-                reference[key] = {"train_loss": f"{last['train_loss']:.4f}", "val_acc": f"{last['val_acc']:.2%}"}
+                reference[key] = shown_of(run(p)["run"].history[-1], p.epochs)
             checked += 1
-            if {k: shown[k] for k in ("train_loss", "val_acc")} != reference[key]:
-                wrong.append({"settings": key, "shown": shown, "expected": reference[key]})
-    distinct = len({tuple(v.values()) for v in reference.values()})
+            compared = {k: shown.get(k) for k in ("epoch", "train_loss", "val_acc")}
+            if compared != reference[key]:
+                longer = run(replace(p, epochs=2 * p.epochs))["run"].history
+                numbers_of = next((i + 1 for i, e in enumerate(longer)
+                                   if {**shown_of(e, i + 1), "epoch": compared["epoch"]} == compared), None)
+                wrong.append({"settings": key, "shown": shown, "expected": reference[key],
+                              "numbers_of_epoch": numbers_of})
+    distinct = len({(v["train_loss"], v["val_acc"]) for v in reference.values()})
     return {"trainers_checked": checked, "distinct_settings": len(reference), "distinct_results": distinct,
             "not_their_own": wrong}
 
