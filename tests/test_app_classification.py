@@ -20,16 +20,15 @@ from ui.locales import en, zh
 
 @pytest.fixture(autouse=True)
 def no_training_left_behind():
-    """A job still running when the interpreter exits would abort it: stop every job a test started."""
-    import threading
+    """A training a test leaves running would go on into the next test and take its CPU: stop every
+    job still alive (ui.jobs keeps them) and wait for it."""
+    from ui import jobs
 
     yield
-    for thread in threading.enumerate():
-        if thread.name == "nnkit-training":
-            for obj in __import__("gc").get_referrers(thread):
-                if hasattr(obj, "stop_requested"):
-                    obj.stop()
-            thread.join(timeout=30)
+    for job in list(jobs._LIVE):
+        if job.thread is not None and job.thread.is_alive():  # a finished job keeps its result
+            job.stop()
+            job.thread.join(timeout=30)
 
 
 @pytest.fixture
