@@ -145,9 +145,9 @@ async def load(url: str, pid: int, n: int, args) -> dict:
             "exceptions": out["exceptions"], "trained": out["trained"]}
 
 
-def one_size(n: int, args) -> dict:
+def one_size(n: int, args, env: dict | None = None) -> dict:
     prefix = ("taskset", "-c", args.cpus) if args.cpus and shutil.which("taskset") else ()
-    with served("serve.py", args.port, prefix=prefix) as (url, proc, log):
+    with served("serve.py", args.port, env=env, prefix=prefix) as (url, proc, log):
         deadline = time.monotonic() + 120
         while "warm-up finished" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -209,29 +209,61 @@ def main() -> None:
     parser.add_argument("--retry", type=float, default=3, help="seconds before Train again after 'busy'")
     parser.add_argument("--keep-going", action="store_true",
                         help="every size, even past the limit (on a machine others slow down)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per size (one round varies by 2-3x)")
+    parser.add_argument("--compare-post-script-gc", action="store_true",
+                        help="before each round, the same round on a server with Streamlit's default "
+                             "runner.postScriptGC = true (a full gc.collect after every run, fragments' too), "
+                             "the reference for .streamlit/config.toml's false")
     args = parser.parse_args()
     random.seed(0)
-    rounds = []
+    rounds, reference = [], []
     for n in (int(v) for v in args.sizes.split(",")):
-        rounds.append(one_size(n, args))
-        loaded = rounds[-1]["with_n_sessions"]
-        print(f"N={n}: render p95 {rounds[-1]['render_s']['p95']} s, {rounds[-1]['mb_per_session']} MB/session, "
-              f"{loaded['server_cpu_s_per_session_minute']} CPU s/session/min, {loaded['server_cores_used']} cores, "
-              f"load {loaded['load_average']}", flush=True)
-        if rounds[-1]["render_s"]["p95"] > LIMIT_S and not args.keep_going:
+        for _ in range(args.repeat):
+            if args.compare_post_script_gc:
+                reference.append(one_size(n, args, env={"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true"}))
+                print_round("reference, postScriptGC = true", reference[-1])
+            rounds.append(one_size(n, args))
+            print_round("config.toml", rounds[-1])
+        if worst_p95(rounds, n) > LIMIT_S and not args.keep_going:
             break
-        report(rounds, args, checked=False)  # what is measured so far survives an interrupted sweep
-    report(rounds, args, checked=True)
+        report(rounds, reference, args, checked=False)  # what is measured so far survives an interrupted sweep
+    report(rounds, reference, args, checked=True)
 
 
-def report(rounds: list[dict], args, checked: bool) -> None:
-    answering = [r["sessions"] for r in rounds if r["render_s"]["p95"] <= LIMIT_S]
+def print_round(server: str, r: dict) -> None:
+    loaded = r["with_n_sessions"]
+    print(f"N={r['sessions']} ({server}): render median {r['render_s']['median']} s, p95 {r['render_s']['p95']} s, "
+          f"{r['mb_per_session']} MB/session, {loaded['rss_mb']:.0f} MB, "
+          f"{loaded['server_cpu_s_per_session_minute']} CPU s/session/min, {loaded['server_cores_used']} cores, "
+          f"load {tuple(round(v, 2) for v in loaded['load_average'])}", flush=True)
+
+
+def worst_p95(rounds: list[dict], n: int) -> float:
+    return max(r["render_s"]["p95"] for r in rounds if r["sessions"] == n)
+
+
+def report(rounds: list[dict], reference: list[dict], args, checked: bool) -> None:
+    sizes = sorted({r["sessions"] for r in rounds})
+    answering = [n for n in sizes if worst_p95(rounds, n) <= LIMIT_S]
+    compared = {}
+    for n in sorted({r["sessions"] for r in reference}):
+        mine, ref = [r for r in rounds if r["sessions"] == n], [r for r in reference if r["sessions"] == n]
+        compared[n] = {what: {"config": [r["render_s"][what] for r in mine],
+                              "reference": [r["render_s"][what] for r in ref],
+                              "ratio_of_medians": round(statistics.median(r["render_s"][what] for r in mine)
+                                                        / statistics.median(r["render_s"][what] for r in ref), 2)}
+                       for what in ("median", "p95")}
+        compared[n]["cpu_s_per_session_minute"] = {
+            "config": [r["with_n_sessions"]["server_cpu_s_per_session_minute"] for r in mine],
+            "reference": [r["with_n_sessions"]["server_cpu_s_per_session_minute"] for r in ref]}
+        compared[n]["rss_mb"] = {"config": [r["with_n_sessions"]["rss_mb"] for r in mine],
+                                 "reference": [r["with_n_sessions"]["rss_mb"] for r in ref]}
     save("load", {"cpus": args.cpus, "cores": os.cpu_count(), "epochs": args.epochs, "window_s": args.window,
                   "think_s": args.think, "limit_s": LIMIT_S, "rounds": rounds,
                   "cross_talk": cross_talk(rounds) if checked else "not checked yet",
                   "most_sessions_within_limit": max(answering, default=0),
-                  "first_size_over_limit": next((r["sessions"] for r in rounds
-                                                 if r["render_s"]["p95"] > LIMIT_S), None)})
+                  "first_size_over_limit": next((n for n in sizes if worst_p95(rounds, n) > LIMIT_S), None),
+                  "post_script_gc_reference": reference, "against_post_script_gc": compared})
 
 
 if __name__ == "__main__":
