@@ -119,3 +119,17 @@ def test_each_optimizer_has_one_colour_on_the_map_and_on_the_curves():
     trail = next(layer for layer in spec["layer"] if layer["encoding"].get("color", {}).get("field") == "optimizer")
     curves = lines([{"step": 1, "loss": 1.0, "optimizer": n} for n in names], "step", "loss", "optimizer", "x", "y")
     assert trail["encoding"]["color"]["scale"]["domain"] == curves["encoding"]["color"]["scale"]["domain"] == names
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_section_that_trains_nothing_shows_no_empty_run_history_but_keeps_the_runs_of_others(lang):
+    strings = STRINGS[lang]
+    at = open_page("optimizers", lang, {"section": "loss_functions"})
+    assert not at.exception, at.exception
+    assert not [e for e in at.expander if e.label == strings["runs.title"].format(count=0)]
+    at = open_page("optimizers", lang, {"optimizers": ["gd", "adam"], "steps": "50"})
+    assert any(e.label == strings["runs.title"].format(count=2) for e in at.expander)
+    setting(at, OptimizersParams, "section").set_value("loss_functions").run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == strings["opt.loss_functions"]
+    assert any(e.label == strings["runs.title"].format(count=2) for e in at.expander)  # still there to compare

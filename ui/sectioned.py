@@ -59,12 +59,16 @@ def page(prefix: str, hub: ModuleType, views: dict[str, Callable[[Any, dict], No
         result = shared(prefix, key, lambda listen: hub.run(p, listen), total=total, unit="epoch", on_stopped=keep)
     else:  # computed in a blink, nothing trained for long: here, once per setting
         result = remembered(prefix, key, lambda: hub.run(p))
+    history = True
     if result is not None:  # None while training: its progress is on screen, and the page reruns when ready
         if st.session_state.get(f"{prefix}.recorded") != key:  # once per result: a deleted run stays deleted
             keep(result)
             st.session_state[f"{prefix}.recorded"] = key
         views[p.section](p, result)
+        # a section that trains nothing (curves drawn whole) keeps no run: no empty "Your runs (0)" under it
+        history = bool(runs.book(name).runs) or bool(hub.records(p, result))
 
-    runs.panel(name, P, {m: t(f"{prefix}.runs.{m}") for m in hub.RUN_METRICS},
-               {m: t(f"{prefix}.runs.{m}") for m in finals}, log_metrics=log_metrics or hub.RUN_METRICS)
+    if history:
+        runs.panel(name, P, {m: t(f"{prefix}.runs.{m}") for m in hub.RUN_METRICS},
+                   {m: t(f"{prefix}.runs.{m}") for m in finals}, log_metrics=log_metrics or hub.RUN_METRICS)
     code_section(experiment, p)
