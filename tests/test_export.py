@@ -204,12 +204,12 @@ def test_classification_comments_exist_in_both_languages():
 
 # --- the page's language ------------------------------------------------------------------------
 
-from nnkit.experiments import activations as activations_exp, gradients_export, regression_export  # noqa: E402
+from nnkit.experiments import activations as activations_exp, digits_export, gradients_export, regression_export  # noqa: E402,E501
 from nnkit.experiments.base import EXPORT_LANGUAGES  # noqa: E402
 
 
-@pytest.mark.parametrize("table", [activations_exp.COMMENTS, regression_export.COMMENTS, gradients_export.COMMENTS],
-                         ids=["activations", "regression", "gradients"])
+@pytest.mark.parametrize("table", [activations_exp.COMMENTS, regression_export.COMMENTS, gradients_export.COMMENTS,
+                                   digits_export.COMMENTS], ids=["activations", "regression", "gradients", "digits"])
 def test_comment_tables_have_the_same_keys_in_every_language(table):
     assert set(table) == set(EXPORT_LANGUAGES)
     assert {lang: sorted(t) for lang, t in table.items()} == {lang: sorted(table["en"]) for lang in table}

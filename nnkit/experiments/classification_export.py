@@ -9,15 +9,13 @@ Its comments are in the page's language (`lang`, "en" or "zh").
 from __future__ import annotations
 
 from nnkit.activations import ACTIVATIONS
-from nnkit.datasets.images import DIGITS_SEED, DIGITS_TEST_FRACTION
+from nnkit.experiments import digits_export
 from nnkit.experiments.base import comments
 
 COMMENTS = {
     "en": {
         "needs": "Needs torch, numpy and {extra}.",
-        "digits": "scikit-learn's real 8x8 handwritten digits, the same stratified 80/20 split as the app.",
         "torchvision": "{cls} through torchvision (downloads into ./data the first time).",
-        "split": "Hold out a share of each class of the training images for validation (drawn by the seed).",
         "flatten": "(batch, H, W) -> (batch, H*W): one row per image",
         "logits": "logits: the loss applies the softmax itself",
         "mse": "MSE between the softmax probabilities and one-hot targets: a regression loss used to classify",
@@ -32,9 +30,7 @@ COMMENTS = {
     },
     "zh": {
         "needs": "需要 torch、numpy 和 {extra}。",
-        "digits": "scikit-learn 自带的真实 8x8 手写数字,按类别分层的 80/20 划分,与应用中相同。",
         "torchvision": "通过 torchvision 加载 {cls}(第一次运行时下载到 ./data)。",
-        "split": "从训练图像的每个类别中留出一部分作为验证集(由随机种子抽取)。",
         "flatten": "(批量, 高, 宽) -> (批量, 高*宽):每张图像一行",
         "logits": "logits:损失函数内部会做 softmax",
         "mse": "softmax 概率与 one-hot 目标之间的 MSE:把回归的损失拿来做分类",
@@ -48,22 +44,6 @@ COMMENTS = {
         "test": "测试集只在最后评分一次:从不用它来做任何选择",
     },
 }
-
-_DIGITS = '''def load_data():
-    """{c[digits]}"""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    images = np.floor(bunch.images * (255.0 / 16.0) + 0.5).clip(0, 255).astype(np.uint8)
-    labels = bunch.target.astype(np.int64)
-    rng = np.random.default_rng({seed})
-    test = np.zeros(len(labels), dtype=bool)
-    for digit in range(10):
-        members = np.flatnonzero(labels == digit)
-        test[rng.permutation(members)[:int(round(len(members) * {fraction}))]] = True
-    return ((torch.from_numpy(images[~test].copy()), torch.from_numpy(labels[~test].copy())),
-            (torch.from_numpy(images[test].copy()), torch.from_numpy(labels[test].copy())))
-'''
 
 _TORCHVISION = '''def load_data():
     """{torchvision}"""
@@ -100,16 +80,7 @@ device = "cuda" if torch.cuda.is_available() else "cpu"
 
 {load_data}
 
-def validation_split(labels, fraction, seed):
-    """{c[split]}"""
-    generator = torch.Generator().manual_seed(seed)
-    held_out = torch.zeros(len(labels), dtype=torch.bool)
-    for label in range(int(labels.max()) + 1):
-        members = torch.nonzero(labels == label).flatten()
-        picked = torch.randperm(len(members), generator=generator)[:round(len(members) * fraction)]
-        held_out[members[picked]] = True
-    return torch.nonzero(~held_out).flatten(), torch.nonzero(held_out).flatten()
-
+{validation_split}
 
 class Net(nn.Module):
     def __init__(self, input_size, hidden_sizes, n_classes):
@@ -188,13 +159,14 @@ def export_code(p, lang: str = "en") -> str:
     c = comments(COMMENTS, lang)
     settings = "\n".join(f"    {k} = {v!r}" for k, v in applying(p).items())
     if p.dataset == "digits":
-        load_data, extra = _DIGITS.format(c=c, seed=DIGITS_SEED, fraction=DIGITS_TEST_FRACTION), "scikit-learn"
+        load_data, extra = digits_export.load_data(lang), "scikit-learn"
     else:
         cls = _CLASSES[p.dataset]
         load_data, extra = _TORCHVISION.format(torchvision=c["torchvision"].format(cls=cls), cls=cls), "torchvision"
     needs = c["needs"].format(extra=extra)
     return _SCRIPT.format(c=c, settings=settings, needs=needs, seed=p.seed, epochs=p.epochs, batch_size=p.batch_size,
                           lr=p.lr, val_fraction=p.val_fraction, load_data=load_data,
+                          validation_split=digits_export.validation_split(lang),
                           activation=ACTIVATIONS[p.activation].code.format(slope=0.01),
                           hidden_sizes=list(p.hidden_sizes), optimizer={"adam": "Adam", "sgd": "SGD"}[p.optimizer],
                           mse=_MSE.format(c=c) if p.loss == "mse" else "",

@@ -240,14 +240,13 @@ def export_code(p, lang: str = "en") -> str:
     if digits(p) and not masks:
         needs = "torch、numpy 和 scikit-learn" if lang == "zh" else "torch, numpy and scikit-learn"
     c = {**c, "settings": c["settings"].format(section=p.section), "needs": c["needs"].format(needs=needs)}
-    head = _HEAD.format(c=c, settings=settings, seed=p.seed, numpy="" if masks else "import numpy as np\n"
-                        + ("from sklearn.datasets import load_digits\n" if digits(p) else ""))
+    head = _HEAD.format(c=c, settings=settings, seed=p.seed, numpy="" if masks else "import numpy as np\n")
     if masks:
         return head + _MASKS.format(c=c, sizes=[p.units] * len(p.layer_rates), rates=list(p.layer_rates),
                                     passes=p.passes)
     constants = _CONSTANTS.format(lr=p.lr, epochs=epochs_of(p), batch_size=p.batch_size, hidden=[p.width] * p.depth)
     if digits(p):
-        data = _DIGITS.format(c=c, subset=p.subset, digits=digits_code({**comments(DIGIT_COMMENTS, lang), **c}))
+        data = _DIGITS.format(c=c, subset=p.subset, digits=digits_code({**comments(DIGIT_COMMENTS, lang), **c}, lang))
     else:
         data = _TOY.format(c=c, make_toy2d=inspect.getsource(make_toy2d).strip(), dataset=p.dataset,
                            n_points=p.n_points, noise=p.noise)

@@ -35,7 +35,6 @@ _SCRIPT = '''"""{c[settings]}
 """
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 from torch import nn
 
 SEED = {seed}
@@ -108,4 +107,4 @@ def export(p, lang: str = "en") -> str:
         made = [(OPTIMIZERS[f].__name__, _torch_settings(f, s), e) for f, s, e in phases(p, name)]
         lines.append(f"    {name!r}: {made!r},")
     return _SCRIPT.format(c=c, settings=settings, seed=p.seed, subset=p.subset, batch_size=p.net_batch_size, hidden=HIDDEN, phases="\n".join(lines),
-                          digits=digits_code({**comments(DIGIT_COMMENTS, lang), **c}))
+                          digits=digits_code({**comments(DIGIT_COMMENTS, lang), **c}, lang))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import inspect
 
-from nnkit.datasets.images import DIGITS_SEED, DIGITS_TEST_FRACTION
 from nnkit.datasets.toy2d import make_toy2d
+from nnkit.experiments import digits_export
 from nnkit.experiments.base import comments
 from nnkit.experiments.overfitting_export import _HEAD, _TOY, COMMENTS as SHARED
 
@@ -23,7 +23,6 @@ COMMENTS = {
         "occam": "Occam's razor: the smallest width whose mean is within one standard error of the best mean "
                  "(the standard error: the folds' sample standard deviation over sqrt(K))",
         "refit": "The chosen width, retrained on every non-test point, meets the test set once",
-        "digits": "scikit-learn's 8x8 digits as 0..255 pixels; 20% of each digit is the fixed test set",
         "val": "The validation images: 20% of each digit of the training images, drawn by the seed",
         "subset": "The small training subset: the first SUBSET of the other training images, in a seeded order",
         "augment": "Each image gets its own angle, whole-pixel shift and scale: a v2 transform given a batch "
@@ -37,7 +36,6 @@ COMMENTS = {
         "occam": "奥卡姆剃刀:在平均值距最佳平均值不超过一个标准误差的宽度中取最小的"
                  "(标准误差:各折的样本标准差除以 sqrt(K))",
         "refit": "选中的宽度在全部非测试点上重新训练,然后只在测试集上评分一次",
-        "digits": "scikit-learn 的 8x8 手写数字,像素为 0..255;每个数字的 20% 是固定的测试集",
         "val": "验证图像:训练图像中每个数字的 20%,由种子抽取",
         "subset": "小训练子集:其余训练图像按种子打乱后的前 SUBSET 张",
         "augment": "每张图像有自己的角度、整像素平移和缩放:把一批图像交给 v2 变换,整批只会抽一组参数",
@@ -76,25 +74,13 @@ print(f"best width {{widths[best]}}, chosen width {{chosen}}: test loss = {{test
 
 # The digits, their validation images and the seeded subset, as nnkit.experiments.overfitting_validation
 # .digit_parts makes them (needs SEED and SUBSET; the Dropout page's export reuses it too)
-DIGITS = '''# {c[digits]}
-digits = load_digits()
-images = np.floor(digits.images * (255.0 / 16.0) + 0.5).clip(0, 255).astype(np.uint8)
-labels = digits.target.astype(np.int64)
-rng = np.random.default_rng({digits_seed})
-is_test = np.zeros(len(labels), dtype=bool)
-for digit in range(10):
-    members = np.flatnonzero(labels == digit)
-    is_test[rng.permutation(members)[:int(round(len(members) * {test_fraction!r}))]] = True
-train_x, train_y = torch.from_numpy(images[~is_test]), torch.from_numpy(labels[~is_test])
-test_x, test_y = torch.from_numpy(images[is_test]), torch.from_numpy(labels[is_test])
+DIGITS = '''{load_data}
 
+{validation_split}
+
+(train_x, train_y), (test_x, test_y) = load_data()
 # {c[val]}
-g = torch.Generator().manual_seed(SEED)
-held_out = torch.zeros(len(train_y), dtype=torch.bool)
-for digit in range(10):
-    members = torch.nonzero(train_y == digit).flatten()
-    held_out[members[torch.randperm(len(members), generator=g)[:round(len(members) * {val_fraction!r})]]] = True
-rest, val_idx = torch.nonzero(~held_out).flatten(), torch.nonzero(held_out).flatten()
+rest, val_idx = validation_split(train_y, {val_fraction!r}, SEED)
 # {c[subset]}
 subset = rest[torch.randperm(len(rest), generator=torch.Generator().manual_seed(SEED))[:SUBSET]]
 '''
@@ -105,7 +91,6 @@ _AUGMENTATION = '''"""{c[settings]}
 """
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 from torchvision.transforms.v2 import InterpolationMode
@@ -178,11 +163,12 @@ for name in ("plain", "augmented"):
 '''
 
 
-def digits_code(c: dict) -> str:
-    """DIGITS with its constants and comments (`c` holds the digits, val and subset comments)."""
+def digits_code(c: dict, lang: str) -> str:
+    """DIGITS with its constants and comments (`c` holds the val and subset comments)."""
     from nnkit.experiments.overfitting_validation import VAL_FRACTION
 
-    return DIGITS.format(c=c, digits_seed=DIGITS_SEED, test_fraction=DIGITS_TEST_FRACTION, val_fraction=VAL_FRACTION)
+    return DIGITS.format(c=c, load_data=digits_export.load_data(lang),
+                         validation_split=digits_export.validation_split(lang), val_fraction=VAL_FRACTION)
 
 
 def export_code(p, lang: str = "en") -> str:
@@ -196,7 +182,7 @@ def export_code(p, lang: str = "en") -> str:
         return _AUGMENTATION.format(
             c={**c, "needs": c["needs"].replace("numpy", "numpy, torchvision, scikit-learn")}, settings=settings,
             seed=p.seed, epochs=p.aug_epochs, lr=V.AUG_LR, batch_size=V.AUG_BATCH, degrees=float(p.degrees),
-            shift=p.shift, scale=float(p.scale), subset=p.subset, digits=digits_code(c), hidden=V.AUG_HIDDEN)
+            shift=p.shift, scale=float(p.scale), subset=p.subset, digits=digits_code(c, lang), hidden=V.AUG_HIDDEN)
     head = _HEAD.format(c={**c, "needs": c["needs"].replace("numpy", "numpy, scikit-learn")}, settings=settings,
                         seed=p.seed, lr=p.lr, epochs=p.epochs, batch_size=p.batch_size, activation="nn.ReLU()")
     toy = _TOY.format(make_toy2d=inspect.getsource(make_toy2d).strip(), dataset=p.dataset, n_points=p.n_points,

@@ -5,17 +5,14 @@ ReduceLROnPlateau fed the validation loss), printing the numbers the page shows.
 from __future__ import annotations
 
 from nnkit import schedules
-from nnkit.datasets.images import DIGITS_SEED, DIGITS_TEST_FRACTION
+from nnkit.experiments import digits_export
 from nnkit.experiments.base import comments
-from nnkit.experiments.classification_export import _DIGITS
 from nnkit.experiments.schedulers_export import constructor
 from nnkit.experiments.schedulers_training import HIDDEN, MOMENTUM, VAL_FRACTION, spanning
 
 COMMENTS = {
     "en": {"settings": "NN Playground - Schedulers ({section}), exported with these settings:",
            "needs": "Needs torch, numpy and scikit-learn.",
-           "digits": "scikit-learn's real 8x8 digits, the app's stratified 80/20 split (test set aside).",
-           "split": "a stratified validation split of the training images, drawn with the seed",
            "order": "epoch e's batch order depends on seed + e alone, as in the app",
            "after": "scheduler.step() after optimizer.step(): per batch for warm-up and OneCycle",
            "epoch": "per epoch for the others; ReduceLROnPlateau is fed the validation loss",
@@ -23,8 +20,6 @@ COMMENTS = {
            "blowup": "stop when the smoothed loss passes 4 x its lowest; suggest a tenth of the best rate"},
     "zh": {"settings": "NN Playground - 学习率调节器({section}),导出时的设置:",
            "needs": "需要 torch、numpy 和 scikit-learn。",
-           "digits": "scikit-learn 自带的真实 8x8 手写数字,与应用相同的分层 80/20 划分(测试集留在一边)。",
-           "split": "按类别分层、由种子抽取的验证集划分",
            "order": "第 e 轮的批量顺序只取决于 seed + e,与应用中相同",
            "after": "scheduler.step() 放在 optimizer.step() 之后:预热和 OneCycle 每个批量调用一次",
            "epoch": "其余的每轮调用一次;ReduceLROnPlateau 要传入验证损失",
@@ -48,16 +43,7 @@ SEED = {seed}
 
 {load_data}
 
-def validation_split(labels, fraction, seed):
-    """{c[split]}"""
-    generator = torch.Generator().manual_seed(seed)
-    held_out = torch.zeros(len(labels), dtype=torch.bool)
-    for label in range(int(labels.max()) + 1):
-        members = torch.nonzero(labels == label).flatten()
-        picked = torch.randperm(len(members), generator=generator)[:round(len(members) * fraction)]
-        held_out[members[picked]] = True
-    return torch.nonzero(~held_out).flatten(), torch.nonzero(held_out).flatten()
-
+{validation_split}
 
 (images, labels), _ = load_data()
 train_idx, val_idx = validation_split(labels, {val_fraction!r}, SEED)
@@ -174,8 +160,8 @@ def _head(p, section: str, names: list[str], lang: str) -> tuple[dict, str]:
     c = {**c, "settings": c["settings"].format(section=section)}
     settings = "\n".join(f"    {n} = {getattr(p, n)!r}" for n in ["section", *names, "seed"])
     return c, _HEAD.format(c=c, settings=settings, seed=p.seed, val_fraction=VAL_FRACTION, hidden=HIDDEN[0],
-                           momentum=MOMENTUM, load_data=_DIGITS.format(c=c, seed=DIGITS_SEED,
-                                                                       fraction=DIGITS_TEST_FRACTION))
+                           momentum=MOMENTUM, load_data=digits_export.load_data(lang),
+                           validation_split=digits_export.validation_split(lang))
 
 
 def export_training(p, lang: str = "en") -> str:
