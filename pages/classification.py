@@ -29,7 +29,7 @@ with tabs[1]:
     st.markdown(t("cls.train.intro", input_size=data.input_size, h=data.shape[0], w=data.shape[1]))
     widgets(P, ["hidden_layers", "hidden_size", "activation", "optimizer", "lr", "batch_size", "epochs",
                 "val_fraction", "loss"])
-    st.code(t("cls.train.code", input_size=data.input_size), language="python")
+    st.code(t("cls.train.code", input_size=data.input_size, batch_size=p.batch_size), language="python")
     views.train_controls(p, state)
     runs.panel("classification", P, {m: t(f"cls.curve.{m}") for m in RUN_METRICS},
                # not the test score: runs are compared, and choices made, on validation

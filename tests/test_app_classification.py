@@ -93,6 +93,18 @@ def metric(at, label):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_train_tab_shows_the_training_loop_with_the_chosen_batch_size(lang):
+    """The course's idiom: a shuffling DataLoader, epochs outside, batches inside, zero_grad, backward, step."""
+    at = open_page("classification", lang, {"batch_size": "128"})
+    assert not at.exception, at.exception
+    code = next(c.value for c in at.code if "DataLoader" in c.value)
+    assert "batch_size=128, shuffle=True" in code and "x.view(-1, 64)" in code
+    assert code.index("for epoch") < code.index("for x, y in loader") < code.index("optimizer.zero_grad()") \
+        < code.index("loss.backward()") < code.index("optimizer.step()")
+    compile(code, "train.py", "exec")  # what the learner copies is Python
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_train_evaluate_and_draw_views(lang):
     at = train_to_the_end(open_page("classification", lang, {"epochs": "3"}))
     assert not at.exception, at.exception

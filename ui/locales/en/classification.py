@@ -52,7 +52,7 @@ STRINGS = {
     "cls.test": "test",
     "cls.count": "images",
     "cls.train.intro": "Each {h}x{w} image is flattened into a vector of {input_size} numbers before the first Linear layer. The training set is shuffled every epoch. After each epoch the training and validation sets are scored the same way; the validation set is never trained on, and the test set is kept for the end (Evaluate tab).",
-    "cls.train.code": "x = x.view(-1, {input_size})  # (batch, H, W) -> (batch, {input_size}): one row per image\nlogits = model(x)             # one score per class\nloss = nn.CrossEntropyLoss()(logits, y)  # log-softmax + negative log-likelihood, in one step",
+    "cls.train.code": "loader = DataLoader(TensorDataset(train_x, train_y), batch_size={batch_size}, shuffle=True)  # a new order every epoch\nfor epoch in range(epochs):\n    model.train()                 # dropout and batch norm in training mode\n    for x, y in loader:\n        x = x.view(-1, {input_size})  # (batch, H, W) -> (batch, {input_size}): one row per image\n        logits = model(x)             # one score per class\n        loss = nn.CrossEntropyLoss()(logits, y)  # log-softmax + negative log-likelihood, in one step\n        optimizer.zero_grad()         # gradients add up until cleared\n        loss.backward()               # backpropagation: the gradient of the loss for every weight\n        optimizer.step()              # one step of every weight against its gradient",
     "cls.train.start": "Train {epochs} epochs",
     "cls.train.more": "Continue {epochs} more epochs",
     "cls.train.stop": "Stop",
