@@ -182,16 +182,19 @@ def test_literal_makes_a_code_span_that_holds_any_text(text, span):
 
 def test_a_chinese_name_filled_into_chinese_text_leaves_no_space_a_latin_name_keeps():
     """zh templates set a slot apart with spaces for Latin names ("{name} 走的"): with a Chinese name
-    the space would stand inside a Chinese sentence. Format specs and English are unchanged."""
+    the space would stand inside a Chinese sentence. Format specs and English are unchanged; the page
+    (t) and whoever formats a zh text directly get the same text."""
     from ui.i18n import t
 
     values = {"lr": 0.03, "acc": "91.6%"}
     assert "动量法走的正是学习率(0.03)" in t("opt.net.advice.sgd.alone", "zh", name="动量法", **values)
     assert "SGD 走的正是学习率(0.03)" in t("opt.net.advice.sgd.alone", "zh", name="SGD", **values)
+    assert zh.STRINGS["opt.net.advice.sgd.alone"].format(name="动量法", **values) == \
+        t("opt.net.advice.sgd.alone", "zh", name="动量法", **values)
     assert t("opt.net.advice.sgd.alone", "en", name="momentum", **values) == \
-        en.STRINGS["opt.net.advice.sgd.alone"].format(name="momentum", **values)
+        str.format(en.STRINGS["opt.net.advice.sgd.alone"], name="momentum", **values)
     for key, text in zh.STRINGS.items():  # every template fills as str.format does, bar those spaces
         fields = {f: spec for _, f, spec, _ in string.Formatter().parse(text) if f}
         if fields:
             filled = {f: 0.5 if spec else "x" for f, spec in fields.items()}
-            assert t(key, "zh", **filled) == text.format(**filled), key
+            assert t(key, "zh", **filled) == str.format(text, **filled), key
