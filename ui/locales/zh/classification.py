@@ -52,7 +52,7 @@ STRINGS = {
     "cls.test": "测试集",
     "cls.count": "图像数",
     "cls.train.intro": "每张 {h}x{w} 的图像在进入第一个 Linear 层之前被展平成 {input_size} 个数的向量。训练集每轮打乱。每轮结束后,用同样的方式给训练集和验证集评分;模型从不在验证集上训练,测试集则留到最后(“评估”标签页)。",
-    "cls.train.code": "loader = DataLoader(TensorDataset(train_x, train_y), batch_size={batch_size}, shuffle=True)  # 每轮都换一个顺序\nfor epoch in range(epochs):\n    model.train()                 # dropout 和批量归一化处于训练模式\n    for x, y in loader:\n        x = x.view(-1, {input_size})  # (批量, 高, 宽) -> (批量, {input_size}):每张图像一行\n        logits = model(x)             # 每个类别一个分数\n        loss = nn.CrossEntropyLoss()(logits, y)  # log-softmax 加负对数似然,一步完成\n        optimizer.zero_grad()         # 梯度会一直累加,直到清零\n        loss.backward()               # 反向传播:求损失对每个权重的梯度\n        optimizer.step()              # 每个权重沿梯度的反方向走一步",
+    "cls.train.code": "# shuffle=True:每轮的批量都换一个顺序\nloader = DataLoader(TensorDataset(train_x, train_y), batch_size={batch_size}, shuffle=True)\nfor epoch in range(epochs):\n    model.train()                 # dropout 和批量归一化处于训练模式\n    for x, y in loader:\n        x = x.view(-1, {input_size})  # (批量, 高, 宽) -> (批量, {input_size}):每张图像一行\n        logits = model(x)             # 每个类别一个分数\n        loss = nn.CrossEntropyLoss()(logits, y)  # log-softmax 加负对数似然,一步完成\n        optimizer.zero_grad()         # 梯度会一直累加,直到清零\n        loss.backward()               # 反向传播:求损失对每个权重的梯度\n        optimizer.step()              # 每个权重沿梯度的反方向走一步",
     "cls.train.start": "训练 {epochs} 轮",
     "cls.train.more": "继续训练 {epochs} 轮",
     "cls.train.stop": "停止",
