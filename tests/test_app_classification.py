@@ -665,3 +665,21 @@ def test_a_stopped_and_a_resumed_model_are_runs_too(held):
     assert (stopped.label, stopped.record.outcome, stopped.record.summary["epochs"]) == ("#1", "stopped", 3)
     assert stopped.record.tags == ["resumed"]
     assert list(_runs_table(at)["Outcome"]) == ["stopped · resumed"]
+
+
+def test_the_image_grid_shows_each_image_pixel_for_pixel_and_the_data_tab_draws_thirty():
+    """The grid's pictures are encoded once per process (the data tab draws the same digits on every
+    run): each decodes to its image enlarged, its pixels neither smoothed nor rescaled."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from ui.classifier import _pngs, zoom
+
+    images = np.random.default_rng(0).integers(0, 256, (3, 8, 8), dtype=np.uint8)
+    decoded = [np.asarray(Image.open(io.BytesIO(png))) for png in _pngs(images.tobytes(), images.shape)]
+    assert all(np.array_equal(d, zoom(i)) for d, i in zip(decoded, images))
+    at = open_page("classification")
+    assert not at.exception, at.exception
+    assert len(at.get("image")) == 20 + 10  # two samples of each digit, and each digit's mean

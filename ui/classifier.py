@@ -11,6 +11,7 @@ keeps the settings it was built with.
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
 import numpy as np
@@ -51,9 +52,19 @@ def device_tensors(p: C.ClassificationParams) -> tuple[tuple, tuple, tuple]:
     return _device_tensors(p.dataset, p.val_fraction, p.seed)
 
 
+@st.cache_resource(show_spinner=False, max_entries=3)
+def _split(name: str, val_fraction: float, seed: int):
+    """(training, validation) indices of a split in use, drawn once per server process."""
+    return C.split(dataset(name), C.ClassificationParams(dataset=name, val_fraction=val_fraction, seed=seed))
+
+
+def split(p: C.ClassificationParams):
+    return _split(p.dataset, p.val_fraction, p.seed)
+
+
 def validation_images(p: C.ClassificationParams) -> tuple[np.ndarray, np.ndarray]:
     """The validation images (uint8) and labels, in the order the evaluation sees them."""
-    data, (_, val) = dataset(p.dataset), C.split(dataset(p.dataset), p)
+    data, (_, val) = dataset(p.dataset), split(p)
     return data.train_x[val].numpy(), data.train_y[val].numpy()
 
 
@@ -140,15 +151,34 @@ def zoom(image: np.ndarray, size: int = 56) -> np.ndarray:
     return np.kron(image, np.ones((k, k), dtype=image.dtype))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pngs(pixels: bytes, shape: tuple[int, ...]) -> list[bytes]:
+    """PNGs of a stack of greyscale uint8 images, enlarged: encoded once per server process, since
+    the data tab draws the same 30 digits on every run of every session."""
+    from PIL import Image
+
+    out = []
+    for image in np.frombuffer(pixels, dtype=np.uint8).reshape(shape):
+        buffer = io.BytesIO()
+        Image.fromarray(zoom(image)).save(buffer, format="PNG")
+        out.append(buffer.getvalue())
+    return out
+
+
 def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 10) -> None:
+    """Greyscale images (0..255; clipped) in rows of `columns`, each with its caption."""
+    if not images:
+        return
+    stack = np.stack([np.clip(image, 0, 255).astype(np.uint8) for image in images])
+    pictures = _pngs(stack.tobytes(), stack.shape)
     for start in range(0, len(images), columns):
-        for col, image, caption in zip(st.columns(columns), images[start:start + columns],
-                                       captions[start:start + columns]):
-            col.image(zoom(image), caption=caption, clamp=True)
+        for col, picture, caption in zip(st.columns(columns), pictures[start:start + columns],
+                                         captions[start:start + columns]):
+            col.image(picture, caption=caption)
 
 
 def data_view(p: C.ClassificationParams, data: ImageSet) -> None:
-    train, val = C.split(data, p)
+    train, val = _split(data.name, p.val_fraction, p.seed)
     st.caption(t("cls.data.source", source=t(f"cls.source.{data.name}"), train=f"{len(train):,}", val=f"{len(val):,}",
                   test=f"{len(data.test_y):,}", h=data.shape[0], w=data.shape[1], share=f"{p.val_fraction:.0%}"))
     x, y = data.train_x[train].numpy(), data.train_y[train].numpy()
