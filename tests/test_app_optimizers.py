@@ -126,7 +126,7 @@ def test_a_section_that_trains_nothing_shows_no_empty_run_history_but_keeps_the_
     strings = STRINGS[lang]
     at = open_page("optimizers", lang, {"section": "loss_functions"})
     assert not at.exception, at.exception
-    assert not [e for e in at.expander if e.label == strings["runs.title"].format(count=0)]
+    assert not [e for e in at.expander if e.label.startswith(strings["runs.title"].split("{")[0])]
     at = open_page("optimizers", lang, {"optimizers": ["gd", "adam"], "steps": "50"})
     assert any(e.label == strings["runs.title"].format(count=2) for e in at.expander)
     setting(at, OptimizersParams, "section").set_value("loss_functions").run()

@@ -38,7 +38,7 @@ def test_every_schedule_overlaid_with_its_formula_in_both_languages(lang):
     strings = STRINGS[lang]
     at = open_page("schedulers", lang, ALL)
     assert not at.exception, at.exception
-    assert not [e for e in at.expander if e.label == strings["runs.title"].format(count=0)]  # curves train nothing
+    assert not [e for e in at.expander if e.label.startswith(strings["runs.title"].split("{")[0])]  # curves train nothing
     assert at.title[0].value == strings["sch.title"] and at.header[0].value == strings["sch.schedules"]
     drawn = curves(at)
     assert sorted(drawn) == sorted(strings[f"choice.{n}"] for n in NAMES)

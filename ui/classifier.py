@@ -58,13 +58,9 @@ def _split(name: str, val_fraction: float, seed: int):
     return C.split(dataset(name), C.ClassificationParams(dataset=name, val_fraction=val_fraction, seed=seed))
 
 
-def split(p: C.ClassificationParams):
-    return _split(p.dataset, p.val_fraction, p.seed)
-
-
 def validation_images(p: C.ClassificationParams) -> tuple[np.ndarray, np.ndarray]:
     """The validation images (uint8) and labels, in the order the evaluation sees them."""
-    data, (_, val) = dataset(p.dataset), split(p)
+    data, (_, val) = dataset(p.dataset), _split(p.dataset, p.val_fraction, p.seed)
     return data.train_x[val].numpy(), data.train_y[val].numpy()
 
 
